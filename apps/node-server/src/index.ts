@@ -1,0 +1,2 @@
+// The node-server app is not written yet (see README.md).
+export {};

@@ -1,0 +1,3 @@
+import { definePackageTests } from "../../tooling/vitest.preset.ts";
+
+export default definePackageTests();
