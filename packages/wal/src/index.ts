@@ -1,2 +1,19 @@
-// This package's code is not written yet: it exports nothing (see README.md).
-export {};
+export { crc32c } from "./crc32c";
+export type { Disk, DiskFile, OpenMode } from "./disk";
+export { openGroupStore } from "./group-store";
+export { createNodeDisk } from "./node-disk";
+export type { LogRecord } from "./record-format";
+export { MAX_RECORD_BYTES, RECORD_HEADER_BYTES } from "./record-format";
+export type { Snapshot } from "./snapshot-file";
+export type {
+  GroupCommitStats,
+  GroupStore,
+  GroupStoreOptions,
+  RecoveryReport,
+  SyncPolicy,
+  TermVote,
+  TruncatedTail,
+  WalLogger,
+} from "./types";
+export type { WalErrorCode } from "./wal-error";
+export { WAL_ERROR_CODES, WalError } from "./wal-error";

@@ -1,0 +1,136 @@
+import type { VoteRequest, VoteResponse } from "@raft/codec";
+import { becomeLeader } from "./leader";
+import type { RaftCore } from "./node";
+import { RaftState } from "./types";
+import { encodeVReq, encodeVResp } from "./wire";
+
+/**
+ * Elections (spec §5.4): the election timer, candidacy, vote requests and vote responses.
+ */
+
+const LOST_QUORUM_SIGNAL_MS = 20_000;
+
+/** The election timer fired (follower or candidate). */
+export function electionTimeout(node: RaftCore): void {
+  const t = node.timing;
+  if (node.observer) {
+    node.armElectionTimer(t.observerTimeoutMs);
+    return;
+  }
+  // A node that has not processed everything committed may not lead yet (spec §5.4).
+  if (node.processedIndex < node.commit) {
+    node.armElectionTimer(Math.max(1, Math.floor(t.electionTimeoutMinMs / 4)));
+    return;
+  }
+  switchToCandidate(node);
+}
+
+/** Start a candidacy in the next term and ask everyone for votes. */
+export function switchToCandidate(node: RaftCore): void {
+  // A candidate that keeps failing without quorum tells the upper layer so every 20 s (spec §4).
+  if (
+    node.state === RaftState.Candidate &&
+    node.now - node.lostQuorumSignalAt > LOST_QUORUM_SIGNAL_MS &&
+    !node.quorum()
+  ) {
+    node.lostQuorumSignalAt = node.now;
+    node.out.leadChange = { isLeader: false, term: node.term };
+  }
+  node.cancelCatchup();
+  node.transferPending = false;
+  node.term += 1;
+  node.setVote(node.id);
+  node.state = RaftState.Candidate;
+  node.setLeader("");
+  node.votes.clear();
+  node.emptyVotes.clear();
+  node.selfVoted = false;
+  node.resetElectionTimer();
+  const request: VoteRequest = {
+    term: node.term,
+    lastTerm: node.log.lastTerm,
+    lastIndex: node.log.lastIndex,
+    candidate: node.id,
+  };
+  // The request leaves only after our own vote is durable: a self-vote lost in a crash could
+  // otherwise be given to another candidate of the same term after restart.
+  node.send(
+    node.subjects.vote,
+    node.subjects.voteReply,
+    { kind: "voteRequest", request },
+    encodeVReq(request),
+    true,
+  );
+}
+
+function touch(node: RaftCore, peer: string): void {
+  const p = node.peerState.get(peer);
+  if (p !== undefined) p.lastSeen = node.now;
+}
+
+/** Standard Raft up-to-date rule (Raft §5.4.1), as nats-server since 2.9.15. */
+function candidateUpToDate(node: RaftCore, vr: VoteRequest): boolean {
+  const { lastTerm, lastIndex } = node.log;
+  return vr.lastTerm > lastTerm || (vr.lastTerm === lastTerm && vr.lastIndex >= lastIndex);
+}
+
+/** Handle a vote request (spec §5.4; HEAD processVoteRequest). */
+export function processVoteRequest(node: RaftCore, vr: VoteRequest, reply: string): void {
+  if (vr.candidate === node.id) return;
+  touch(node, vr.candidate);
+  if (vr.term > node.term) {
+    node.cancelCatchup();
+    node.setTerm(vr.term);
+    if (node.state !== RaftState.Follower) node.becomeFollower("");
+    else node.setLeader("");
+  }
+  let granted = false;
+  if (vr.term === node.term) {
+    const free = node.vote === "" || node.vote === vr.candidate;
+    const upToDate = candidateUpToDate(node, vr);
+    if (free && upToDate && node.state === RaftState.Follower) {
+      granted = true;
+      node.setVote(vr.candidate);
+      node.resetElectionTimer();
+    } else if (!upToDate && node.state === RaftState.Follower) {
+      // Our log is better than the candidate's: campaign soon ourselves (spec §1 Campaign).
+      node.campaign();
+    }
+  }
+  if (reply === "") return;
+  const response: VoteResponse = {
+    term: node.term,
+    peer: node.id,
+    granted,
+    empty: node.dialect === "current" && node.log.lastIndex === 0 && !node.initializing,
+  };
+  node.send(
+    reply,
+    "",
+    { kind: "voteResponse", response },
+    encodeVResp(response, node.dialect),
+    // Safety: a granted vote is a promise; it must be durable before anyone can count it.
+    !node.faults.voteBeforePersist,
+  );
+}
+
+/** Handle a vote response; our own durable self-vote comes through here too. */
+export function processVoteResponse(node: RaftCore, vr: VoteResponse): void {
+  if (vr.peer !== node.id) touch(node, vr.peer);
+  if (vr.term > node.term) {
+    node.setTerm(vr.term);
+    if (node.state !== RaftState.Follower) node.becomeFollower("");
+    return;
+  }
+  if (node.state !== RaftState.Candidate || !vr.granted || vr.term !== node.term) return;
+  if (vr.peer !== node.id) {
+    // Count only members, except while bootstrapping with a peer set smaller than the cluster.
+    const member = node.peerState.has(vr.peer) || node.peerState.size + 1 < node.csz;
+    if (!member) return;
+    if (vr.empty) node.emptyVotes.add(vr.peer);
+    else node.votes.add(vr.peer);
+  }
+  if (!node.selfVoted) return;
+  const normal = node.votes.size + 1;
+  if (normal >= node.qn || normal + node.emptyVotes.size >= node.csz) becomeLeader(node);
+}

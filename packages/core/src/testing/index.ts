@@ -1,0 +1,11 @@
+export type { CheckerOptions, CheckerResult } from "./checker";
+export { replayCommand, runChecker } from "./checker";
+export type { ClusterObserver, ClusterOptions, Envelope } from "./cluster";
+export { Cluster, nodeId, TEST_TIMING } from "./cluster";
+export { formatEntries, formatEntry, formatFrame, shortId } from "./format";
+export type { Command, ScriptBlock } from "./interaction";
+export { InteractionEnv, parseScript, renderScript } from "./interaction";
+export type { Violation } from "./invariants";
+export { InvariantChecker } from "./invariants";
+export { MemoryStorage } from "./memory-storage";
+export { Prng } from "./prng";

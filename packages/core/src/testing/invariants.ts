@@ -1,0 +1,210 @@
+import type { LogRecord, OutboundMessage, Ready } from "../types";
+import type { Cluster, ClusterObserver } from "./cluster";
+
+/** A broken safety property, found by {@link InvariantChecker}. */
+export interface Violation {
+  readonly invariant:
+    | "election-safety"
+    | "log-matching"
+    | "leader-completeness"
+    | "state-machine-safety"
+    | "committed-lost"
+    | "term-decreased"
+    | "commit-decreased"
+    | "ack-before-persist";
+  readonly detail: string;
+}
+
+interface Known {
+  readonly prevTerm: number;
+  readonly data: Uint8Array;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Raft's safety properties, checked incrementally as the cluster works (as a
+ * {@link ClusterObserver}) and after every step (`checkStep`):
+ *
+ * - election safety: at most one leader per term;
+ * - log matching: a record (index, term) has the same bytes and the same predecessor term in every
+ *   persisted log, which by induction makes the whole prefixes identical;
+ * - leader completeness: a new leader's persisted log holds every committed record;
+ * - state-machine safety: every node applies the same record at each index, in index order;
+ * - committed entries are never removed from any persisted log;
+ * - a node's term never decreases (across restarts) and its commit never decreases (within a run);
+ * - nothing is acknowledged before it is persisted: a granted vote leaves only once the vote is
+ *   durable, a successful append-entry response only once the record it names is durable.
+ */
+export class InvariantChecker implements ClusterObserver {
+  readonly violations: Violation[] = [];
+  private cluster: Cluster | undefined;
+  private readonly leaders = new Map<number, string>();
+  private readonly records = new Map<string, Known>();
+  /** Committed records by index (index 0 unused), learned from applies. */
+  private readonly committed: LogRecord[] = [];
+  private readonly lastTerm = new Map<string, number>();
+  private readonly lastCommit = new Map<string, number>();
+  private readonly lastApplied = new Map<string, number>();
+
+  attach(cluster: Cluster): void {
+    this.cluster = cluster;
+  }
+
+  private fail(invariant: Violation["invariant"], detail: string): void {
+    this.violations.push({ invariant, detail });
+  }
+
+  private get c(): Cluster {
+    if (this.cluster === undefined) throw new Error("InvariantChecker: attach() a cluster first");
+    return this.cluster;
+  }
+
+  onSend(from: string, message: OutboundMessage, to: readonly string[]): void {
+    const f = message.frame;
+    const durable = this.c.storage(from);
+    // A promise made in term t is also kept when a newer term is durable: that newer term
+    // superseded the vote or truncated the entry, and the node can never return to term t.
+    if (f.kind === "voteResponse" && f.response.granted) {
+      const hs = durable.hardState;
+      const t = f.response.term;
+      if (hs.term < t || (hs.term === t && hs.vote === "")) {
+        this.fail("ack-before-persist", `${from} granted a vote in term ${t} not durable`);
+      } else if (hs.term === t && to.length > 0 && !to.includes(hs.vote)) {
+        this.fail("ack-before-persist", `${from} granted a vote to ${to} but persisted ${hs.vote}`);
+      }
+    } else if (f.kind === "appendEntryResponse" && f.response.success) {
+      const r = f.response;
+      const held = durable.lastIndex() >= r.index && durable.term(r.index) === r.term;
+      if (!held && durable.hardState.term <= r.term) {
+        this.fail("ack-before-persist", `${from} acked (${r.term}, ${r.index}) not durable`);
+      }
+    }
+  }
+
+  onPersist(id: string, ready: Ready, dropped: readonly LogRecord[]): void {
+    const storage = this.c.storage(id);
+    for (const r of dropped) {
+      const k = this.committed[r.index];
+      if (k !== undefined && k.term === r.term) {
+        this.fail("committed-lost", `${id} truncated committed (${r.term}, ${r.index})`);
+      }
+    }
+    for (const r of ready.append) {
+      const prevTerm = storage.term(r.index - 1) ?? -1;
+      const key = `${r.index}:${r.term}`;
+      const known = this.records.get(key);
+      if (known === undefined) this.records.set(key, { prevTerm, data: r.data });
+      else if (known.prevTerm !== prevTerm || !sameBytes(known.data, r.data)) {
+        this.fail("log-matching", `${id} stored a different (${r.term}, ${r.index})`);
+      }
+    }
+    if (ready.softState?.state === "leader") this.checkCompleteness(id);
+  }
+
+  private checkCompleteness(id: string): void {
+    const storage = this.c.storage(id);
+    for (let i = 1; i < this.committed.length; i++) {
+      const k = this.committed[i];
+      if (k === undefined) continue;
+      const mine = storage.record(i);
+      if (mine === undefined || mine.term !== k.term || !sameBytes(mine.data, k.data)) {
+        this.fail("leader-completeness", `leader ${id} lacks committed (${k.term}, ${i})`);
+        return;
+      }
+    }
+  }
+
+  onApply(id: string, entry: { readonly index: number }): void {
+    const expected = (this.lastApplied.get(id) ?? 0) + 1;
+    if (entry.index !== expected) {
+      this.fail("state-machine-safety", `${id} applied ${entry.index}, expected ${expected}`);
+    }
+    this.lastApplied.set(id, entry.index);
+    const record = this.c.storage(id).record(entry.index);
+    if (record === undefined) {
+      this.fail("state-machine-safety", `${id} applied ${entry.index} it does not store`);
+      return;
+    }
+    const k = this.committed[entry.index];
+    if (k === undefined) {
+      this.committed[entry.index] = record;
+      this.checkElectable(record);
+    } else if (k.term !== record.term || !sameBytes(k.data, record.data)) {
+      this.fail("state-machine-safety", `${id} applied a different record at ${entry.index}`);
+    }
+  }
+
+  /**
+   * Leader completeness, checked ahead of time: when a record becomes committed, no node lacking
+   * it may be able to win an election, i.e. collect a majority of nodes whose durable logs are no
+   * more up to date than its own (Raft §5.4.1 vote rule). Correct Raft guarantees this, because
+   * the majority that stores the record is more up to date than any node lacking it.
+   */
+  private checkElectable(record: LogRecord): void {
+    const c = this.c;
+    const last = c.ids.map((id) => {
+      const s = c.storage(id);
+      const index = s.lastIndex();
+      return {
+        id,
+        index,
+        term: s.term(index) ?? 0,
+        has: s.record(record.index)?.term === record.term,
+      };
+    });
+    const majority = Math.floor(c.ids.length / 2) + 1;
+    for (const cand of last) {
+      if (cand.has) continue;
+      let voters = 0;
+      for (const v of last) {
+        if (v.term < cand.term || (v.term === cand.term && v.index <= cand.index)) voters++;
+      }
+      if (voters >= majority) {
+        this.fail(
+          "leader-completeness",
+          `committed (${record.term}, ${record.index}) is missing on ${cand.id}, ` +
+            `which ${voters} nodes would elect`,
+        );
+        return;
+      }
+    }
+  }
+
+  onCrash(id: string): void {
+    // Only the durable term survives a crash; what was never persisted was never promised.
+    this.lastTerm.set(id, this.c.storage(id).hardState.term);
+    this.lastApplied.delete(id);
+    this.lastCommit.delete(id);
+  }
+
+  /** Number of distinct terms that had a leader so far. */
+  leaderTermCount(): number {
+    return this.leaders.size;
+  }
+
+  /** Checks after every step: election safety, term and commit monotonic. */
+  checkStep(): void {
+    const c = this.c;
+    for (const id of c.ids) {
+      if (!c.isUp(id)) continue;
+      const node = c.node(id);
+      const term = node.term;
+      if (term < (this.lastTerm.get(id) ?? 0)) this.fail("term-decreased", `${id} term ${term}`);
+      this.lastTerm.set(id, term);
+      const commit = node.progress().commit;
+      if (commit < (this.lastCommit.get(id) ?? 0)) this.fail("commit-decreased", `${id} ${commit}`);
+      this.lastCommit.set(id, commit);
+      if (node.state === "leader") {
+        const other = this.leaders.get(term);
+        if (other === undefined) this.leaders.set(term, id);
+        else if (other !== id) this.fail("election-safety", `${other} and ${id} lead term ${term}`);
+      }
+    }
+  }
+}

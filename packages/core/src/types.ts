@@ -1,0 +1,404 @@
+/**
+ * The public types of `@raft/core`: the options a node is built from, its input ports, the `Ready`
+ * batch it hands to the effectful shell, and the `RaftNode` interface itself.
+ *
+ * The model is etcd-io/raft's RawNode: the node is a synchronous, deterministic state machine.
+ * Time enters only through {@link RaftNode.tick}, randomness only through the injected
+ * {@link RandomSource}, stored log records only through the read-only {@link LogView}. Everything the
+ * outside world must do (persist, send, apply) leaves through {@link Ready}, and the shell
+ * acknowledges a batch with {@link RaftNode.advance} once it is done.
+ *
+ * The driver loop the shell runs, in this order, one `Ready` in flight at a time:
+ *
+ * 1. Feed inputs: `tick(now)`, `step(inbound)`, `propose(...)`, `processed(...)`.
+ * 2. `if (node.hasReady()) { const rd = node.ready(); ... }`
+ * 3. Send every message of `rd.messages` whose `afterPersist` is `false` (a leader's append
+ *    entries and heartbeats, catchup streams, forwarded proposals): these may leave before the
+ *    local write is durable.
+ * 4. Persist durably (fsync): `rd.hardState`, then `rd.truncateAfter`, then `rd.append`.
+ * 5. Only now send the messages whose `afterPersist` is `true` (vote requests, vote responses,
+ *    append-entry responses): they promise something about local durable state.
+ * 6. Apply `rd.committed` in order, then report `processed(index, applied)` / `applied(index)`.
+ * 7. `node.advance(rd)`: this is how the shell reports that step 4 is durable. A leader counts
+ *    its own acknowledgement of an index only after the `advance` of the batch that appended it.
+ */
+
+import type {
+  AppendEntry,
+  AppendEntryResponse,
+  Dialect,
+  Entry,
+  RandomSource,
+  VoteRequest,
+  VoteResponse,
+} from "@raft/codec";
+
+/** The durable part of a node's state: current term and the candidate voted for in it. */
+export interface HardState {
+  readonly term: number;
+  /** The 8-character id voted for in `term`, or `""` for no vote. */
+  readonly vote: string;
+}
+
+/**
+ * A read-only view of the records the shell has already persisted (the WAL), owned by the shell.
+ * The node only reads it; it never assumes a record is there before the `advance` of the `Ready`
+ * that appended it. Indexes are Raft indexes: one record per append entry (spec §2.2), the range
+ * held is `[firstIndex(), lastIndex()]` (closed); an empty log has `lastIndex() === firstIndex() - 1`.
+ * The methods must be cheap and must not throw for an index outside the range.
+ */
+export interface LogView {
+  /** First index still stored (1 for a log that was never compacted). */
+  firstIndex(): number;
+  /** Last index stored, 0 when the log has never held anything. */
+  lastIndex(): number;
+  /** Term of the record at `index`, or `undefined` when it is not stored. */
+  term(index: number): number | undefined;
+  /**
+   * The stored record at `index`: the encoded append entry exactly as it was handed over in
+   * {@link LogRecord.data}, or `undefined` when it is not stored. The node decodes it with
+   * `@raft/codec` and treats bytes that do not decode as missing.
+   */
+  entry(index: number): Uint8Array | undefined;
+  /** Total stored bytes, reported by {@link RaftNode.size}. */
+  bytes(): number;
+}
+
+/** Timing knobs, all in milliseconds. Defaults are nats-server's (spec §4). */
+export interface RaftTiming {
+  /** Election timeout is uniform in `[electionTimeoutMinMs, electionTimeoutMaxMs)`. Default 4000. */
+  readonly electionTimeoutMinMs?: number;
+  /** Default 9000. */
+  readonly electionTimeoutMaxMs?: number;
+  /** A leader sends an empty append entry when nothing was sent for this long. Default 1000. */
+  readonly heartbeatIntervalMs?: number;
+  /**
+   * A leader that has not heard from a quorum within this window steps down; checked every
+   * `lostQuorumCheckMs`. Default 10000.
+   */
+  readonly lostQuorumIntervalMs?: number;
+  /** Default 10000. */
+  readonly lostQuorumCheckMs?: number;
+  /** `campaign()` fires the election after uniform `[campaignMinMs, campaignMaxMs)`. Default 100. */
+  readonly campaignMinMs?: number;
+  /** Default 800. */
+  readonly campaignMaxMs?: number;
+  /** Delay of `campaignImmediately()`. Default 50. */
+  readonly campaignImmediatelyMs?: number;
+  /** Delay before the chosen successor of a leader transfer campaigns. Default 10. */
+  readonly leaderTransferCampaignMs?: number;
+  /** Election timer of an observer (it never campaigns). Default 48 h. */
+  readonly observerTimeoutMs?: number;
+  /** A follower's catchup without progress for this long is abandoned and re-requested. Default 2000. */
+  readonly catchupStallMs?: number;
+}
+
+/**
+ * Test-only switches that plant known protocol bugs, so that tests can show the randomized checker
+ * catches them. **Never set any of these outside tests**: each one breaks Raft's safety.
+ */
+export interface UnsafeTestingFaults {
+  /** Send a granted vote without waiting for the vote to be persisted (`afterPersist: false`). */
+  readonly voteBeforePersist?: boolean;
+  /**
+   * Count acknowledgements of entries from older terms toward commit (breaks Raft §5.4.2). As in
+   * nats-server 2.9.10, followers then also acknowledge catchup entries, which is how older-term
+   * entries get acknowledged at all.
+   */
+  readonly commitOlderTermByCount?: boolean;
+  /** Send append-entry responses without waiting for the appended record to be persisted. */
+  readonly ackBeforePersist?: boolean;
+  /** Overwrite a conflicting suffix in place without truncating the records after it. */
+  readonly skipConflictTruncation?: boolean;
+}
+
+/** Options of {@link createRaftNode}. The node copies what it needs; it never mutates them. */
+export interface RaftNodeOptions {
+  /** This node's 8-character id (`NODE_ID_LENGTH`). */
+  readonly id: string;
+  /** The group name, used in subjects (`$NRG.AE.<group>`, ...). */
+  readonly group: string;
+  /** Every member's id, this node's included (order is irrelevant). */
+  readonly peers: readonly string[];
+  /** Cluster size used for quorum; defaults to `peers.length`. Quorum is `clusterSize/2 + 1`. */
+  readonly clusterSize?: number;
+  /** Start as an observer: replicates and applies, never campaigns. */
+  readonly observer?: boolean;
+  /** The time of creation, in the same clock `tick(now)` will use (milliseconds). */
+  readonly now: number;
+  readonly timing?: RaftTiming;
+  /** The only source of randomness (election timeouts, inbox names). */
+  readonly random: RandomSource;
+  /** Records persisted by earlier runs; the node reads it during start-up replay and afterwards. */
+  readonly log: LogView;
+  /** Term and vote persisted by earlier runs; defaults to `{ term: 0, vote: "" }`. */
+  readonly hardState?: HardState;
+  /** Wire dialect of every frame this node encodes. Default `"current"`. */
+  readonly dialect?: Dialect;
+  /** Test only: planted bugs. See {@link UnsafeTestingFaults}. */
+  readonly unsafeTestingFaults?: UnsafeTestingFaults;
+}
+
+/** A decoded NRG frame, tagged with what it is. */
+export type Frame =
+  | { readonly kind: "appendEntry"; readonly appendEntry: AppendEntry }
+  | { readonly kind: "appendEntryResponse"; readonly response: AppendEntryResponse }
+  | { readonly kind: "voteRequest"; readonly request: VoteRequest }
+  | { readonly kind: "voteResponse"; readonly response: VoteResponse }
+  /** A forwarded proposal on `$NRG.P.<group>`: raw data of one Normal entry. */
+  | { readonly kind: "proposal"; readonly data: Uint8Array }
+  /** A forwarded peer removal on `$NRG.RP.<group>`: the 8-byte peer id. */
+  | { readonly kind: "removePeer"; readonly peer: string }
+  /** The empty reply a leader sends to a forwarded proposal that carried a reply subject. */
+  | { readonly kind: "proposalReply" };
+
+/**
+ * One inbound message as the fabric delivered it. Give either `bytes` (the node decodes them; bytes
+ * that do not decode are dropped and counted, never thrown) or an already decoded `frame` (in-memory
+ * harnesses skip the codec this way). The subject decides how the message is treated: an append
+ * entry on `$NRG.AE.<group>` is new, one on a `$NRG.CR.` inbox is a catchup entry.
+ */
+export interface Inbound {
+  readonly subject: string;
+  /** Reply subject, `""` when none. */
+  readonly reply: string;
+  /**
+   * The frame's bytes. Ownership passes to the node: it may keep them (a stored record, decoded
+   * entries that are views into them) until they are applied and released, so the caller must not
+   * reuse or mutate the buffer.
+   */
+  readonly bytes?: Uint8Array;
+  /** The decoded frame; when given together with `bytes`, both must describe the same frame. */
+  readonly frame?: Frame;
+}
+
+/** One persisted log record: one append entry occupying one index (spec §2.2). */
+export interface LogRecord {
+  readonly index: number;
+  /** The term of the append entry (the leader's term when it created it). */
+  readonly term: number;
+  /** The encoded append entry, exactly what {@link LogView.entry} must return later. */
+  readonly data: Uint8Array;
+}
+
+/** One frame to publish. */
+export interface OutboundMessage {
+  readonly subject: string;
+  /** Reply subject, `""` when none. */
+  readonly reply: string;
+  /** Encoded frame bytes (owned by the shell after `ready()`; the node never mutates them). */
+  readonly data: Uint8Array;
+  /** The same frame decoded, so that in-memory transports can skip decoding. */
+  readonly frame: Frame;
+  /**
+   * `true`: this message promises something about local durable state (a granted vote, an
+   * append-entry response) and may only be sent after `hardState`, `truncateAfter` and `append` of
+   * the same `Ready` are durable. `false`: may be sent at once, before or while persisting.
+   */
+  readonly afterPersist: boolean;
+}
+
+/** Entries committed at one index, to be applied in order (spec §5.9). */
+export interface CommittedEntry {
+  readonly index: number;
+  /**
+   * The entries of the append entry at `index`; may be empty (an election no-op still needs
+   * `applied(index)`). `OldSnapshot` entries are passed up as `Snapshot`.
+   */
+  readonly entries: readonly Entry[];
+}
+
+/** A lead-change signal (spec §5.15): only the newest matters. */
+export interface LeadChange {
+  readonly isLeader: boolean;
+  readonly term: number;
+}
+
+/** Role of a node. */
+export const RaftState = {
+  Follower: "follower",
+  Candidate: "candidate",
+  Leader: "leader",
+  Closed: "closed",
+} as const;
+
+/** One of the values of {@link RaftState}. */
+export type RaftState = (typeof RaftState)[keyof typeof RaftState];
+
+/** Volatile state that changed since the previous `Ready`, for logging and metrics. */
+export interface SoftState {
+  readonly state: RaftState;
+  readonly leaderId: string;
+  readonly term: number;
+}
+
+/**
+ * One batch of work for the shell. Fields are never `undefined` arrays: empty means nothing to do.
+ * Handle the fields in the order documented at the top of this module, then call `advance(ready)`
+ * with this very object.
+ */
+export interface Ready {
+  /** Persist (fsync) before any message with `afterPersist: true` leaves. */
+  readonly hardState?: HardState;
+  /**
+   * Drop every stored record with an index greater than this (a conflicting suffix), before
+   * appending `append`. Never below the commit index.
+   */
+  readonly truncateAfter?: number;
+  /** Records to append, contiguous and in index order, starting right after the stored last index. */
+  readonly append: readonly LogRecord[];
+  /** Frames to publish, in order, honouring each one's `afterPersist`. */
+  readonly messages: readonly OutboundMessage[];
+  /** Committed entries to apply, in index order, after this batch is persisted. */
+  readonly committed: readonly CommittedEntry[];
+  /** Newest lead change since the previous `Ready`, if any. */
+  readonly leadChange?: LeadChange;
+  /** Present when role, leader or term changed since the previous `Ready`. */
+  readonly softState?: SoftState;
+  /** Subjects the shell must start delivering to this node (new inboxes, leader-only subjects). */
+  readonly subscribe: readonly string[];
+  /** Subjects the shell must stop delivering. */
+  readonly unsubscribe: readonly string[];
+  /**
+   * `true` once, in the batch that delivers the last entry recovered by start-up replay (nats's nil
+   * sentinel on the apply queue): the upper layer has now seen everything committed before restart.
+   */
+  readonly replayDone: boolean;
+}
+
+/** Result of a proposal or step-down request. */
+export type ProposeResult =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      /** `NOT_LEADER`: not leader, or `term` is not the current term (fencing). */
+      readonly code: "NOT_LEADER" | "CLOSED";
+      /** Known leader, `""` if none. */
+      readonly leaderId: string;
+    };
+
+/** Per-peer view returned by {@link RaftNode.peers} (spec §5.15). */
+export interface PeerInfo {
+  readonly id: string;
+  /** Heard from within the lost-quorum window (always true for self). */
+  readonly current: boolean;
+  /** Time (tick clock) of the last message from this peer, 0 if never. */
+  readonly lastSeen: number;
+  /** As leader: commit minus the peer's last acknowledged index; 0 otherwise. */
+  readonly lag: number;
+}
+
+/** Result of {@link RaftNode.progress}: last index, commit index, applied index. */
+export interface RaftProgress {
+  readonly index: number;
+  readonly commit: number;
+  readonly applied: number;
+}
+
+/** Result of {@link RaftNode.size}: stored entries above the last snapshot and stored bytes. */
+export interface RaftSize {
+  readonly entries: number;
+  readonly bytes: number;
+}
+
+/** Subjects this node listens on. */
+export interface RaftSubjects {
+  readonly vote: string;
+  readonly appendEntry: string;
+  readonly proposal: string;
+  readonly removePeer: string;
+  /** `$NRG.R.<inbox>` for vote responses. */
+  readonly voteReply: string;
+  /** `$NRG.R.<inbox>` for append-entry responses. */
+  readonly appendEntryReply: string;
+}
+
+/** Counters for dropped and rejected input, for metrics. */
+export interface RaftStats {
+  /** Inbound messages whose bytes did not decode or whose subject is not ours. */
+  readonly droppedInvalid: number;
+  /** Proposals dropped (not leader, stale term). */
+  readonly droppedProposals: number;
+}
+
+/**
+ * A Raft node of one NRG group. Synchronous and deterministic: every method returns at once, none
+ * performs IO. Calling any input after the node is closed is a no-op.
+ */
+export interface RaftNode {
+  /** This node's id. */
+  readonly id: string;
+  /** The group name. */
+  readonly group: string;
+  /** Current role. */
+  readonly state: RaftState;
+  /** Current term. */
+  readonly term: number;
+  /** Known leader id, `""` when none. */
+  readonly leaderId: string;
+  /** Subjects to subscribe at start (leader-only and catchup subjects come through `Ready`). */
+  readonly subjects: RaftSubjects;
+
+  /** Advance the node's clock to `now` (ms, monotonic) and fire due timers. */
+  tick(now: number): void;
+  /** The earliest time at which `tick` has something to do. */
+  nextDeadline(): number;
+  /** Feed one inbound message. Undecodable or foreign input is dropped and counted. */
+  step(inbound: Inbound): void;
+  /** Queue one Normal entry. Fails unless leader and `term` equals the current term. */
+  propose(term: number, data: Uint8Array): ProposeResult;
+  /** Queue several entries (any type) atomically, under the same fencing as `propose`. */
+  proposeMulti(term: number, entries: readonly Entry[]): ProposeResult;
+  /** As leader: propose in the current term. Otherwise publish `data` on `$NRG.P.<group>`. */
+  forwardProposal(data: Uint8Array): ProposeResult;
+  /** Leader only: step down, optionally handing leadership to `preferred` (spec §5.11). */
+  stepDown(preferred?: string): ProposeResult;
+  /** Campaign after a random 100–800 ms (spec §1). Ignored by observers. */
+  campaign(): void;
+  /** Campaign after 50 ms. Ignored by observers. */
+  campaignImmediately(): void;
+  /** Switch observer mode; leaving it re-arms the election timer. */
+  setObserver(observer: boolean): void;
+  isObserver(): boolean;
+  /**
+   * The upper layer has processed everything up to `index` and applied up to `applied` (clamped
+   * to `index`). Ignored when `index` is above the commit index.
+   */
+  processed(index: number, applied: number): void;
+  /** Same as `processed(index, index)`. */
+  applied(index: number): void;
+
+  /**
+   * True when `ready()` has something to hand out; always false while a batch is in flight (not
+   * yet advanced). A new node always has a first batch: the one that carries `replayDone`.
+   */
+  hasReady(): boolean;
+  /**
+   * Take the pending batch. Call `advance` with it before the next `ready()`.
+   * @throws RaftCoreError `READY_IN_FLIGHT` when the previous batch was not advanced.
+   */
+  ready(): Ready;
+  /**
+   * The shell finished `ready`: its persisted parts are durable and its messages sent.
+   * @throws RaftCoreError `NOT_IN_FLIGHT` when `ready` is not the batch in flight.
+   */
+  advance(ready: Ready): void;
+
+  /** Leader that has processed its election no-op (spec §5.5). */
+  isLeader(): boolean;
+  /** Caught up with a live leader, everything committed applied (spec §5.15). */
+  current(): boolean;
+  /** Same as `current()` in a pure core (nothing to wait for). */
+  healthy(): boolean;
+  peers(): readonly PeerInfo[];
+  progress(): RaftProgress;
+  size(): RaftSize;
+  /** Quorum of peers (self included) heard from within the lost-quorum window. */
+  quorum(): boolean;
+  clusterSize(): number;
+  quorumNeeded(): number;
+  hadPreviousLeader(): boolean;
+  stats(): RaftStats;
+  /** Stop: state `closed`, every later input ignored. */
+  close(): void;
+}
