@@ -99,6 +99,15 @@ describe("payload helpers", () => {
     expect(decodePayload(Uint8Array.from([0x81, 0x01, 0x02]))).toEqual({ "1": 2 });
   });
 
+  it("never sets an object's prototype from a __proto__ key", () => {
+    // fixmap 1 · fixstr "__proto__" · map { polluted: true }
+    const bytes = encodePayload(JSON.parse('{"__proto__":{"polluted":true}}'));
+    const decoded = decodePayload(bytes) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    expect(Object.keys(decoded)).toEqual(["__proto_"]);
+    expect("polluted" in {}).toBe(false);
+  });
+
   it("decodes dates, undefined and 64-bit integers", () => {
     const value = { at: new Date(1_700_000_000_123), gone: undefined, big: 2n ** 63n - 1n };
     expect(decodePayload(encodePayload(value))).toEqual(value);
