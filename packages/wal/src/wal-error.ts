@@ -1,3 +1,5 @@
+import { RaftError } from "@raft/codec";
+
 /**
  * Every code a {@link WalError} can carry. The package README has a table of which functions
  * produce which code.
@@ -29,14 +31,12 @@ export const WAL_ERROR_CODES: readonly WalErrorCode[] = [
 /**
  * The only error `@raft/wal` throws or rejects with. Callers `switch` on `code`; the underlying
  * failure (a Node `ErrnoException`, or the error that closed the store) is chained as `cause`.
- *
- * It will extend `RaftError` from `@raft/codec` once that dependency is wired; the shape (`name`,
- * `code`, `cause`) is already the same.
+ * It extends `RaftError` from `@raft/codec`, the base of every package's error class.
  */
-export class WalError extends Error {
+export class WalError extends RaftError {
   override readonly name: string = "WalError";
   /** The machine-readable failure code. */
-  readonly code: WalErrorCode;
+  override readonly code: WalErrorCode;
 
   /**
    * @param code - the machine-readable failure code.
@@ -44,7 +44,7 @@ export class WalError extends Error {
    * @param options - `cause`: the underlying error, if any.
    */
   constructor(code: WalErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(code, message, options);
     this.code = code;
   }
 }

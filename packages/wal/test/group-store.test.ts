@@ -230,7 +230,10 @@ describe("GroupStore", () => {
     const store = await openGroupStore("/g", { disk, syncPolicy: { intervalMs: 5 } });
     await store.append(records(1, 3));
     expect(store.stats.syncs).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    // Wait (bounded) for the timer; a loaded machine may run it late, never early.
+    for (let waited = 0; store.stats.syncs === 0 && waited < 2_000; waited += 5) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     expect(store.stats.syncs).toBe(1);
     await store.close();
   });

@@ -5,7 +5,10 @@ import { records, rejection, text } from "./helpers";
 
 const SEGMENT = "/g/log/00000000000000000001.seg";
 
-async function damaged(seed: number, flips: { index: number; delta: number }[]): Promise<FaultyDisk> {
+async function damaged(
+  seed: number,
+  flips: { index: number; delta: number }[],
+): Promise<FaultyDisk> {
   const disk = createFaultyDisk({ seed, sectorBytes: 16 });
   const store = await openGroupStore("/g", { disk });
   const offsets: number[] = [];
@@ -16,7 +19,8 @@ async function damaged(seed: number, flips: { index: number; delta: number }[]):
     await store.append([record]);
   }
   await store.close();
-  for (const { index, delta } of flips) disk.flipBit(SEGMENT, (offsets[index - 1] as number) + delta);
+  for (const { index, delta } of flips)
+    disk.flipBit(SEGMENT, (offsets[index - 1] as number) + delta);
   return disk;
 }
 
