@@ -13,7 +13,7 @@ const PER_ITERATION = 4_096;
 
 function electedCluster(): { cluster: Cluster; leader: RaftNode } {
   const ids = [1, 2, 3].map(nodeId);
-  const cluster = new Cluster({ ids });
+  const cluster = new Cluster({ ids, retainApplied: false });
   const leader = cluster.node(ids[0] as string);
   leader.campaignImmediately();
   cluster.advanceTime(50);

@@ -51,8 +51,9 @@ function stripUndefined(timing: RaftTiming): Partial<ResolvedTiming> {
   return out as Partial<ResolvedTiming>;
 }
 
-/** Leader proposal batch limits (spec §4): Σ(len + 1) bytes and entries per append entry. */
+/** Most bytes of entries (Σ data length + 1) a leader puts in one append entry (spec §4). */
 export const BATCH_BYTES_MAX: number = 256 * 1024;
+/** Most entries a leader puts in one append entry (spec §4; v2.9.10 allowed 65,535). */
 export const BATCH_ENTRIES_MAX: number = 4096;
 /** Catchup: bytes streamed per request (spec §4). */
 export const CATCHUP_BYTES_MAX: number = 2 * 1024 * 1024;

@@ -17,6 +17,16 @@ export function electionTimeout(node: RaftCore): void {
     node.armElectionTimer(t.observerTimeoutMs);
     return;
   }
+  // A follower in a running catchup keeps waiting for its leader unless the catchup stalled
+  // (spec §5.3); a stalled one is abandoned and the next timeout may start a candidacy.
+  const c = node.catchup;
+  if (c !== undefined) {
+    const stalled =
+      node.log.lastIndex === c.progressIndex && node.now - c.progressAt > t.catchupStallMs;
+    if (stalled) node.cancelCatchup();
+    node.resetElectionTimer();
+    return;
+  }
   // A node that has not processed everything committed may not lead yet (spec §5.4).
   if (node.processedIndex < node.commit) {
     node.armElectionTimer(Math.max(1, Math.floor(t.electionTimeoutMinMs / 4)));

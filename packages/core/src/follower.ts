@@ -109,9 +109,12 @@ function checkTerm(node: RaftCore, ae: AppendEntry, lt: number, ctx: AppendEntry
     }
   }
   if (!ctx.isNew && !ctx.onActiveCatchup) return false;
+  // A re-sent catchup entry names the leader that created it, not the sender: only a new append
+  // entry tells us who leads now.
+  const leader = ctx.isNew ? ae.leader : "";
   if (lt > node.term) {
     node.setTerm(lt);
-    if (node.state !== RaftState.Follower) node.becomeFollower(ae.leader);
+    if (node.state !== RaftState.Follower) node.becomeFollower(leader);
     return true;
   }
   if (lt < node.term) {
@@ -122,7 +125,7 @@ function checkTerm(node: RaftCore, ae: AppendEntry, lt: number, ctx: AppendEntry
     return false;
   }
   // Same term: a leader or candidate meeting the term's leader steps down; the vote is kept.
-  if (node.state !== RaftState.Follower) node.becomeFollower(ae.leader);
+  if (node.state !== RaftState.Follower) node.becomeFollower(leader);
   return true;
 }
 

@@ -117,6 +117,8 @@ export class RaftCore implements RaftNode {
   pendingEntries: Entry[][] = [];
   pendingReplies: string[] = [];
   leaderReady = false;
+  /** When leadership became complete (the no-op processed); undefined when not leader. */
+  leaderSinceAt: number | undefined = undefined;
   /** Index of the election no-op; `isLeader()` waits until it is processed. */
   noopIndex = 0;
 
@@ -387,6 +389,7 @@ export class RaftCore implements RaftNode {
       this.processedIndex >= this.noopIndex
     ) {
       this.leaderReady = true;
+      this.leaderSinceAt = this.now;
       this.out.leadChange = { isLeader: true, term: this.term };
     }
   }
@@ -498,6 +501,14 @@ export class RaftCore implements RaftNode {
 
   quorumNeeded(): number {
     return this.qn;
+  }
+
+  leaderSince(): number | undefined {
+    return this.isLeader() ? this.leaderSinceAt : undefined;
+  }
+
+  leaderless(): boolean {
+    return this.leaderId === "";
   }
 
   hadPreviousLeader(): boolean {

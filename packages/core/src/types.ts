@@ -397,7 +397,12 @@ export interface RaftNode {
   quorum(): boolean;
   clusterSize(): number;
   quorumNeeded(): number;
+  /** Ever saw a leader (spec §1 `HadPreviousLeader`). */
   hadPreviousLeader(): boolean;
+  /** Tick time at which leadership became complete (`isLeader()` true), or undefined. */
+  leaderSince(): number | undefined;
+  /** No leader known (spec §1 `Leaderless`). */
+  leaderless(): boolean;
   stats(): RaftStats;
   /** Stop: state `closed`, every later input ignored. */
   close(): void;

@@ -223,3 +223,38 @@ describe("lifecycle and basics (spec §8.3)", () => {
     for (const a of applied) expect(a.entries).toEqual([]);
   });
 });
+
+describe("leadership queries", () => {
+  it("reports leaderSince only once leadership is complete, and leaderless until a leader is known", () => {
+    const s = solo();
+    expect(s.node.leaderless()).toBe(true);
+    expect(s.node.hadPreviousLeader()).toBe(false);
+    expect(s.node.leaderSince()).toBeUndefined();
+    makeLeader(s);
+    expect(s.node.leaderless()).toBe(false);
+    expect(s.node.hadPreviousLeader()).toBe(true);
+    expect(s.node.leaderSince()).toBe(50);
+    s.node.stepDown();
+    expect(s.node.leaderSince()).toBeUndefined();
+  });
+
+  it("keeps waiting for its leader while a catchup progresses, and gives up a stalled one", () => {
+    const s = solo();
+    s.node.step({
+      subject: s.node.subjects.appendEntry,
+      reply: "$NRG.R.LEADERIN",
+      frame: {
+        kind: "appendEntry",
+        appendEntry: { leader: N2, term: 1, commit: 0, pterm: 1, pindex: 5, entries: [], lterm: 0 },
+      },
+    });
+    drain(s);
+    // The first election timeout never starts a candidacy while the catchup is on; once the
+    // catchup has stalled (2 s without progress) it is cancelled and a later timeout does.
+    s.node.tick(s.node.nextDeadline());
+    expect(s.node.state).toBe("follower");
+    for (let i = 0; i < 3 && s.node.state === "follower"; i++) s.node.tick(s.node.nextDeadline());
+    drain(s);
+    expect(s.node.state).toBe("candidate");
+  });
+});

@@ -191,3 +191,31 @@ describe("storage faults", () => {
     expect(() => node.ready()).toThrow(expect.objectContaining({ code: "LOG_UNREADABLE" }));
   });
 });
+
+describe("Ready with a batch in flight", () => {
+  it("truncates records handed out in the batch still in flight", () => {
+    const s = solo();
+    const send = (a: ReturnType<typeof ae>): void =>
+      s.node.step({
+        subject: s.node.subjects.appendEntry,
+        reply: LEADER_INBOX,
+        frame: { kind: "appendEntry", appendEntry: a },
+      });
+    send(ae({ term: 1, entries: [normal("a")] }));
+    send(ae({ term: 1, pterm: 1, pindex: 1, entries: [normal("b")] }));
+    const r1 = s.node.ready();
+    expect(r1.append.map((r) => r.index)).toEqual([1, 2]);
+    // While r1 is being persisted, a newer leader replaces index 2.
+    send(ae({ leader: "n3xxxxxx", term: 2, pterm: 1, pindex: 1, entries: [normal("c")] }));
+    expect(s.node.hasReady()).toBe(false);
+    s.storage.persist(r1);
+    s.node.advance(r1);
+    const r2 = s.node.ready();
+    expect(r2.truncateAfter).toBe(1);
+    expect(r2.append.map((r) => [r.index, r.term])).toEqual([[2, 2]]);
+    s.storage.persist(r2);
+    s.node.advance(r2);
+    expect(s.storage.lastIndex()).toBe(2);
+    expect(s.storage.term(2)).toBe(2);
+  });
+});

@@ -8,7 +8,7 @@ export interface CheckerOptions {
   readonly seed: number;
   /** Number of random steps. Default 2,000. */
   readonly steps?: number;
-  /** Cluster size. Default: 3 or 5, chosen by the seed. */
+  /** Cluster size. Default: 3, 4 or 5, chosen by the seed. */
   readonly nodes?: number;
   /** Planted bugs (test only). */
   readonly faults?: UnsafeTestingFaults;
@@ -49,152 +49,196 @@ const CHECKER_TIMING = {
  * persisting a Ready) and restarts from persisted state. Same seed, same run.
  */
 export function runChecker(options: CheckerOptions): CheckerResult {
-  const prng = new Prng(options.seed);
-  const size = options.nodes ?? (prng.chance(0.5) ? 3 : 5);
-  const ids = Array.from({ length: size }, (_, i) => nodeId(i + 1));
-  const checker = new InvariantChecker();
-  const cluster = new Cluster({
-    ids,
-    seed: prng.nextUint32(),
-    timing: CHECKER_TIMING,
-    observer: checker,
-    // A quarter of the seeds decode every frame from bytes, as behind a real transport.
-    deliverFrames: !prng.chance(0.25),
-    ...(options.faults !== undefined ? { faults: options.faults } : {}),
-  });
-  checker.attach(cluster);
+  const run = new CheckerRun(options);
   const steps = options.steps ?? 2_000;
+  for (let step = 0; step < steps; step++) {
+    run.step(step);
+    if (options.trace !== undefined && step % 50 === 0) options.trace(run.summary(step));
+    const v = run.checker.violations[0];
+    if (v !== undefined) return run.result(step + 1, v, step);
+  }
+  return run.result(steps, undefined, -1);
+}
+
+/** One seeded run: the cluster, its checker, the fault intensities and the fault schedule. */
+class CheckerRun {
+  readonly checker: InvariantChecker = new InvariantChecker();
+  private readonly prng: Prng;
+  private readonly ids: string[];
+  private readonly cluster: Cluster;
+  private readonly seed: number;
   // Each seed gets its own fault intensity, so that some runs are calm and others are violent.
-  const lossRate = prng.float() * 0.1;
-  const dupRate = prng.float() * 0.05;
-  const reorderRate = prng.float() * 0.5;
-  const crashRate = prng.float() * 0.005;
-  const partitionRate = prng.float() * 0.01;
-  let proposals = 0;
-  let step = 0;
-  const restartAt = new Map<string, number>();
-  let healAt = -1;
-  for (; step < steps; step++) {
-    for (const [id, at] of restartAt) {
+  private readonly lossRate: number;
+  private readonly dupRate: number;
+  private readonly reorderRate: number;
+  private readonly crashRate: number;
+  private readonly partitionRate: number;
+  private readonly restartAt = new Map<string, number>();
+  private healAt = -1;
+  private proposals = 0;
+
+  constructor(options: CheckerOptions) {
+    this.seed = options.seed;
+    const prng = new Prng(options.seed);
+    this.prng = prng;
+    // Mostly 3 and 5 nodes; sometimes 4, where a quorum is 3 of 4.
+    const size = options.nodes ?? (prng.chance(0.5) ? 3 : prng.chance(0.75) ? 5 : 4);
+    this.ids = Array.from({ length: size }, (_, i) => nodeId(i + 1));
+    this.cluster = new Cluster({
+      ids: this.ids,
+      seed: prng.nextUint32(),
+      timing: CHECKER_TIMING,
+      observer: this.checker,
+      // A quarter of the seeds decode every frame from bytes, as behind a real transport.
+      deliverFrames: !prng.chance(0.25),
+      ...(options.faults !== undefined ? { faults: options.faults } : {}),
+    });
+    this.checker.attach(this.cluster);
+    this.lossRate = prng.float() * 0.1;
+    this.dupRate = prng.float() * 0.05;
+    this.reorderRate = prng.float() * 0.5;
+    this.crashRate = prng.float() * 0.005;
+    this.partitionRate = prng.float() * 0.01;
+  }
+
+  /** One random action, then every per-step invariant. */
+  step(step: number): void {
+    this.runSchedule(step);
+    const r = this.prng.float();
+    const live = this.ids.filter((id) => this.cluster.isUp(id));
+    if (r < 0.45) this.deliverBurst();
+    else if (r < 0.75) this.processOne(live);
+    else if (r < 0.83) this.cluster.advanceTime(1 + this.prng.int(20));
+    // A burst of slowness: long enough for elections to time out.
+    else if (r < 0.84) this.cluster.advanceTime(100 + this.prng.int(300));
+    else if (r < 0.94) this.propose(live);
+    else if (r < 0.94 + this.crashRate) this.crashOne(step, live);
+    else if (r < 0.94 + this.crashRate + this.partitionRate) this.partition(step);
+    else if (r < 0.99) this.churn(live);
+    else {
+      const id = live[this.prng.int(live.length)];
+      if (id !== undefined) this.cluster.node(id).campaign();
+    }
+    this.checker.checkStep();
+  }
+
+  /** Restarts and heals that are due; crashed nodes get a restart time. */
+  private runSchedule(step: number): void {
+    for (const [id, at] of this.restartAt) {
       if (at <= step) {
-        restartAt.delete(id);
-        cluster.restart(id);
+        this.restartAt.delete(id);
+        this.cluster.restart(id);
       }
     }
-    if (healAt >= 0 && healAt <= step) {
-      cluster.heal();
-      healAt = -1;
+    if (this.healAt >= 0 && this.healAt <= step) {
+      this.cluster.heal();
+      this.healAt = -1;
     }
-    for (const id of ids) {
+    for (const id of this.ids) {
       // A crash between sending and persisting a Ready leaves the node down until restarted.
-      if (!cluster.isUp(id) && !restartAt.has(id)) restartAt.set(id, step + 20 + prng.int(200));
-    }
-    const r = prng.float();
-    const live = ids.filter((id) => cluster.isUp(id));
-    if (r < 0.45) {
-      const burst = 1 + prng.int(3);
-      for (let k = 0; k < burst && cluster.network.length > 0; k++) {
-        const n = cluster.network.length;
-        const pos = prng.chance(reorderRate) ? prng.int(n) : 0;
-        if (prng.chance(lossRate)) cluster.drop(pos);
-        else {
-          if (prng.chance(dupRate)) cluster.duplicate(pos);
-          cluster.deliver(pos);
-        }
+      if (!this.cluster.isUp(id) && !this.restartAt.has(id)) {
+        this.restartAt.set(id, step + 20 + this.prng.int(200));
       }
-    } else if (r < 0.75) {
-      const busy = live.filter((id) => cluster.node(id).hasReady());
-      const id = busy[prng.int(busy.length)];
-      if (id !== undefined) cluster.processReady(id, prng.chance(crashRate));
-    } else if (r < 0.83) {
-      cluster.advanceTime(1 + prng.int(20));
-    } else if (r < 0.84) {
-      // A burst of slowness: long enough for elections to time out.
-      cluster.advanceTime(100 + prng.int(300));
-    } else if (r < 0.94) {
-      const leader = cluster.leader();
-      if (leader !== undefined) {
-        const data = new TextEncoderLite().encode(`p${proposals++}`);
-        if (prng.chance(0.2)) leader.forwardProposal(data);
-        else leader.propose(leader.term, data);
-      } else {
-        const id = live[prng.int(live.length)];
-        if (id !== undefined)
-          cluster.node(id).forwardProposal(new TextEncoderLite().encode(`f${proposals++}`));
-      }
-    } else if (r < 0.94 + crashRate) {
-      const id = ids[prng.int(ids.length)];
-      if (id !== undefined && cluster.isUp(id) && live.length > 1) {
-        cluster.crash(id);
-        restartAt.set(id, step + 20 + prng.int(200));
-      }
-    } else if (r < 0.94 + crashRate + partitionRate) {
-      if (healAt < 0) {
-        const side = new Set(ids.filter(() => prng.chance(0.5)));
-        cluster.partition([[...side], ids.filter((id) => !side.has(id))]);
-        healAt = step + 50 + prng.int(300);
-      }
-    } else if (r < 0.99) {
-      const id = live[prng.int(live.length)];
-      if (id !== undefined && prng.chance(0.05)) {
-        const node = cluster.node(id);
-        if (node.state === "leader") node.stepDown(ids[prng.int(ids.length)]);
-      } else if (id !== undefined && prng.chance(0.02)) {
-        // Observers replicate and apply but never campaign; toggling them must not hurt safety.
-        const node = cluster.node(id);
-        node.setObserver(!node.isObserver());
-      }
-    } else {
-      const id = live[prng.int(live.length)];
-      if (id !== undefined) cluster.node(id).campaign();
-    }
-    checker.checkStep();
-    if (options.trace !== undefined && step % 50 === 0) {
-      options.trace(
-        `${step} t=${cluster.now} net=${cluster.network.length} ` +
-          ids
-            .map((id) => {
-              if (!cluster.isUp(id)) return "down";
-              const n = cluster.node(id);
-              const p = n.progress();
-              return `${n.state[0]}${n.term}:${p.index}/${p.commit}/${p.applied}`;
-            })
-            .join(" "),
-      );
-    }
-    const v = checker.violations[0];
-    if (v !== undefined) {
-      return result(options.seed, step + 1, v, step, cluster, checker);
     }
   }
-  return result(options.seed, step, undefined, -1, cluster, checker);
+
+  /** Deliver 1–3 messages: oldest first, or any one (reordering, delay); some lost, some twice. */
+  private deliverBurst(): void {
+    const { cluster, prng } = this;
+    const burst = 1 + prng.int(3);
+    for (let k = 0; k < burst && cluster.network.length > 0; k++) {
+      const n = cluster.network.length;
+      const pos = prng.chance(this.reorderRate) ? prng.int(n) : 0;
+      if (prng.chance(this.lossRate)) cluster.drop(pos);
+      else {
+        if (prng.chance(this.dupRate)) cluster.duplicate(pos);
+        cluster.deliver(pos);
+      }
+    }
+  }
+
+  /** Handle one Ready of a node that has one; sometimes crash between send and persist. */
+  private processOne(live: readonly string[]): void {
+    const busy = live.filter((id) => this.cluster.node(id).hasReady());
+    const id = busy[this.prng.int(busy.length)];
+    if (id !== undefined) this.cluster.processReady(id, this.prng.chance(this.crashRate));
+  }
+
+  /** Propose on the leader (sometimes through forwarding), or forward from a random node. */
+  private propose(live: readonly string[]): void {
+    const leader = this.cluster.leader();
+    if (leader !== undefined) {
+      const data = ascii(`p${this.proposals++}`);
+      if (this.prng.chance(0.2)) leader.forwardProposal(data);
+      else leader.propose(leader.term, data);
+      return;
+    }
+    const id = live[this.prng.int(live.length)];
+    if (id !== undefined) this.cluster.node(id).forwardProposal(ascii(`f${this.proposals++}`));
+  }
+
+  private crashOne(step: number, live: readonly string[]): void {
+    const id = this.ids[this.prng.int(this.ids.length)];
+    if (id !== undefined && this.cluster.isUp(id) && live.length > 1) {
+      this.cluster.crash(id);
+      this.restartAt.set(id, step + 20 + this.prng.int(200));
+    }
+  }
+
+  /** Split the nodes in two random sides for 50–350 steps. */
+  private partition(step: number): void {
+    if (this.healAt >= 0) return;
+    const side = new Set(this.ids.filter(() => this.prng.chance(0.5)));
+    this.cluster.partition([[...side], this.ids.filter((id) => !side.has(id))]);
+    this.healAt = step + 50 + this.prng.int(300);
+  }
+
+  /** Leader transfers and observer toggles. */
+  private churn(live: readonly string[]): void {
+    const id = live[this.prng.int(live.length)];
+    if (id === undefined) return;
+    if (this.prng.chance(0.05)) {
+      const node = this.cluster.node(id);
+      if (node.state === "leader") node.stepDown(this.ids[this.prng.int(this.ids.length)]);
+    } else if (this.prng.chance(0.02)) {
+      // Observers replicate and apply but never campaign; toggling them must not hurt safety.
+      const node = this.cluster.node(id);
+      node.setObserver(!node.isObserver());
+    }
+  }
+
+  /** One line per node: role initial, term, last/commit/applied. */
+  summary(step: number): string {
+    const c = this.cluster;
+    const nodes = this.ids.map((id) => {
+      if (!c.isUp(id)) return "down";
+      const n = c.node(id);
+      const p = n.progress();
+      return `${n.state[0]}${n.term}:${p.index}/${p.commit}/${p.applied}`;
+    });
+    return `${step} t=${c.now} net=${c.network.length} ${nodes.join(" ")}`;
+  }
+
+  result(steps: number, violation: Violation | undefined, failedAt: number): CheckerResult {
+    let maxCommit = 0;
+    for (const id of this.ids) {
+      if (this.cluster.isUp(id)) {
+        maxCommit = Math.max(maxCommit, this.cluster.node(id).progress().commit);
+      }
+    }
+    const leaderTerms = this.checker.leaderTermCount();
+    return { seed: this.seed, steps, violation, failedAt, maxCommit, leaderTerms };
+  }
 }
 
-function result(
-  seed: number,
-  steps: number,
-  violation: Violation | undefined,
-  failedAt: number,
-  cluster: Cluster,
-  checker: InvariantChecker,
-): CheckerResult {
-  let maxCommit = 0;
-  for (const id of cluster.ids) {
-    if (cluster.isUp(id)) maxCommit = Math.max(maxCommit, cluster.node(id).progress().commit);
-  }
-  return { seed, steps, violation, failedAt, maxCommit, leaderTerms: checker.leaderTermCount() };
-}
-
-/** ASCII-only encoder: the core and its testing entry must not rely on platform globals. */
-class TextEncoderLite {
-  encode(text: string): Uint8Array {
-    const out = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0x7f;
-    return out;
-  }
+/** ASCII-only encoding: the core and its testing entry must not rely on platform globals. */
+function ascii(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0x7f;
+  return out;
 }
 
 /** The command that replays a seed. */
 export function replayCommand(seed: number): string {
-  return `SEED=${seed} pnpm --filter @raft/core test -- checker`;
+  return `SEED=${seed} pnpm --filter @raft/core test checker`;
 }

@@ -48,6 +48,8 @@ export interface ClusterOptions {
    * receives with `@raft/codec`, as behind a real transport.
    */
   readonly deliverFrames?: boolean;
+  /** Keep every applied entry in `appliedLog` (default true); benchmarks turn it off. */
+  readonly retainApplied?: boolean;
 }
 
 /** The timing nats-server's own tests use (spec §4, "Tests override"). */
@@ -224,8 +226,9 @@ export class Cluster {
     for (const s of ready.subscribe) this.subscribe(id, s);
     for (const s of ready.unsubscribe) this.unsubscribe(id, s);
     const applied = this.appliedLog.get(id) ?? [];
+    const retain = this.options.retainApplied !== false;
     for (const c of ready.committed) {
-      applied.push(c);
+      if (retain) applied.push(c);
       this.options.observer?.onApply?.(id, c);
     }
     node.advance(ready);

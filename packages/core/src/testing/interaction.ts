@@ -1,4 +1,4 @@
-import type { LogRecord, OutboundMessage, Ready } from "../types";
+import type { CommittedEntry, LogRecord, OutboundMessage, Ready } from "../types";
 import { Cluster, type ClusterObserver, nodeId, TEST_TIMING } from "./cluster";
 import { formatEntries, formatFrame, shortId } from "./format";
 
@@ -224,10 +224,7 @@ export class InteractionEnv implements ClusterObserver {
     this.lines.push(`${shortId(id)} persisted: ${parts.join("; ") || "nothing"}`);
   }
 
-  onApply(
-    id: string,
-    entry: { readonly index: number; readonly entries: readonly import("@raft/codec").Entry[] },
-  ): void {
+  onApply(id: string, entry: CommittedEntry): void {
     this.lines.push(`  ${shortId(id)} apply ${entry.index} ${formatEntries(entry.entries)}`);
   }
 

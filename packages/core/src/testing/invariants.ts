@@ -51,6 +51,8 @@ export class InvariantChecker implements ClusterObserver {
   private readonly lastTerm = new Map<string, number>();
   private readonly lastCommit = new Map<string, number>();
   private readonly lastApplied = new Map<string, number>();
+  /** Possible premature commits seen at commit time, confirmed when the record is applied. */
+  private readonly suspects = new Map<number, LogRecord & { readonly detail: string }>();
 
   attach(cluster: Cluster): void {
     this.cluster = cluster;
@@ -134,7 +136,13 @@ export class InvariantChecker implements ClusterObserver {
     const k = this.committed[entry.index];
     if (k === undefined) {
       this.committed[entry.index] = record;
-      this.checkElectable(record);
+      const suspect = this.suspects.get(entry.index);
+      if (suspect !== undefined && suspect.term === record.term) {
+        if (sameBytes(suspect.data, record.data)) this.fail("leader-completeness", suspect.detail);
+      }
+      this.suspects.delete(entry.index);
+      const detail = this.electableWithout(record);
+      if (detail !== undefined) this.fail("leader-completeness", detail);
     } else if (k.term !== record.term || !sameBytes(k.data, record.data)) {
       this.fail("state-machine-safety", `${id} applied a different record at ${entry.index}`);
     }
@@ -143,20 +151,17 @@ export class InvariantChecker implements ClusterObserver {
   /**
    * Leader completeness, checked ahead of time: when a record becomes committed, no node lacking
    * it may be able to win an election, i.e. collect a majority of nodes whose durable logs are no
-   * more up to date than its own (Raft §5.4.1 vote rule). Correct Raft guarantees this, because
-   * the majority that stores the record is more up to date than any node lacking it.
+   * more up to date than its own (Raft §5.4.1 vote rule). Correct Raft guarantees this from the
+   * moment of commit, because the majority that acknowledged the record stores it durably and is
+   * more up to date than any node lacking it. Returns the violation, if any.
    */
-  private checkElectable(record: LogRecord): void {
+  private electableWithout(record: LogRecord): string | undefined {
     const c = this.c;
     const last = c.ids.map((id) => {
       const s = c.storage(id);
       const index = s.lastIndex();
-      return {
-        id,
-        index,
-        term: s.term(index) ?? 0,
-        has: s.record(record.index)?.term === record.term,
-      };
+      const has = s.record(record.index)?.term === record.term;
+      return { id, index, term: s.term(index) ?? 0, has };
     });
     const majority = Math.floor(c.ids.length / 2) + 1;
     for (const cand of last) {
@@ -166,13 +171,29 @@ export class InvariantChecker implements ClusterObserver {
         if (v.term < cand.term || (v.term === cand.term && v.index <= cand.index)) voters++;
       }
       if (voters >= majority) {
-        this.fail(
-          "leader-completeness",
+        return (
           `committed (${record.term}, ${record.index}) is missing on ${cand.id}, ` +
-            `which ${voters} nodes would elect`,
+          `which ${voters} nodes would elect`
         );
-        return;
       }
+    }
+    return undefined;
+  }
+
+  /**
+   * A node's commit index rose: check electability right now, at the moment of commit, when the
+   * window of a premature commit is still open. The node's durable record at that index is only a
+   * candidate for what was committed (a truncation may still be on its way to storage), so a
+   * finding is kept as a suspect and confirmed when the record is applied.
+   */
+  private onCommit(id: string, from: number, to: number): void {
+    const storage = this.c.storage(id);
+    for (let i = from + 1; i <= to; i++) {
+      if (this.committed[i] !== undefined || this.suspects.has(i)) continue;
+      const record = storage.record(i);
+      if (record === undefined) continue;
+      const detail = this.electableWithout(record);
+      if (detail !== undefined) this.suspects.set(i, { ...record, detail });
     }
   }
 
@@ -198,7 +219,9 @@ export class InvariantChecker implements ClusterObserver {
       if (term < (this.lastTerm.get(id) ?? 0)) this.fail("term-decreased", `${id} term ${term}`);
       this.lastTerm.set(id, term);
       const commit = node.progress().commit;
-      if (commit < (this.lastCommit.get(id) ?? 0)) this.fail("commit-decreased", `${id} ${commit}`);
+      const previous = this.lastCommit.get(id) ?? 0;
+      if (commit < previous) this.fail("commit-decreased", `${id} ${commit}`);
+      if (commit > previous) this.onCommit(id, previous, commit);
       this.lastCommit.set(id, commit);
       if (node.state === "leader") {
         const other = this.leaders.get(term);
