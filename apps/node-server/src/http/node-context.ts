@@ -1,0 +1,23 @@
+import type { RaftGroup, RaftServer, RouteFabric } from "@raft/server-integration";
+import type { NodeConfig } from "../config";
+import type { KvCommand, KvResult, KvStateMachine } from "../kv-state-machine";
+import type { AppLogger } from "../logger";
+
+/** The name of the replicated key-value group every node hosts. */
+export const KV_GROUP = "kv";
+
+/** Everything the HTTP endpoints read from the running node. */
+export interface NodeContext {
+  readonly config: NodeConfig;
+  /** The app's version (package.json). */
+  readonly version: string;
+  /** `performance.now()` at start, for uptime. */
+  readonly startedAtMs: number;
+  /** Wall-clock start time, for `/varz`. */
+  readonly startedAt: string;
+  readonly server: RaftServer;
+  readonly fabric: RouteFabric;
+  readonly kv: RaftGroup<KvCommand, KvResult>;
+  readonly store: KvStateMachine;
+  readonly logger: AppLogger;
+}

@@ -1,0 +1,182 @@
+import { readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { nodeIdFromServerName, toError } from "@raft/codec";
+import type { RaftGroup, RaftServer, RouteFabric } from "@raft/server-integration";
+import { createRaftServer, createRouteFabric } from "@raft/server-integration";
+import type { Endpoint, NodeConfig } from "./config";
+import { formatEndpoint } from "./config";
+import type { MonitorServer } from "./http/monitor-server";
+import { startMonitorServer } from "./http/monitor-server";
+import type { NodeContext } from "./http/node-context";
+import { KV_GROUP } from "./http/node-context";
+import type { KvCommand, KvResult } from "./kv-state-machine";
+import { createKvStateMachine } from "./kv-state-machine";
+import type { AppLogger } from "./logger";
+
+/** A started node. */
+export interface RunningNode {
+  readonly server: RaftServer;
+  readonly fabric: RouteFabric;
+  readonly kv: RaftGroup<KvCommand, KvResult>;
+  /** The bound monitoring address. */
+  readonly http: Endpoint;
+  /** The bound route address. */
+  readonly routes: Endpoint;
+  /**
+   * Stops the node: steps down if it leads (bounded wait), stops the HTTP listener, the groups and
+   * the routes. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startNode}. */
+export interface StartNodeOptions {
+  /**
+   * Called once if the `kv` group stops while the node is not closing and this server is still a
+   * member (a WAL or state machine failure, which `@raft/server-integration` logs with its cause;
+   * a server removed from the group is not a failure and only logs a warning). A storage error is fatal to
+   * the node (house style §3.5): `main` exits 1. Default: log at `error` only.
+   */
+  readonly onGroupStopped?: (group: string) => void;
+}
+
+/**
+ * Starts a node from a validated config: the route fabric, the Raft server, the `kv` group
+ * (bootstrapped with every configured server as a peer the first time; a restart keeps the stored
+ * membership) and the monitoring HTTP port. On failure everything already opened is closed again
+ * and the error is rethrown.
+ */
+export async function startNode(
+  config: NodeConfig,
+  logger: AppLogger,
+  options: StartNodeOptions = {},
+): Promise<RunningNode> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const undo = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+  };
+  try {
+    await mkdir(config.dataDir, { recursive: true });
+    const fabric = await createRouteFabric({
+      serverName: config.serverName,
+      clusterName: config.clusterName,
+      listen: config.listen,
+      peers: config.peers.map((p) => ({ name: p.name, host: p.route.host, port: p.route.port })),
+      logger: logger.child({ component: "routes" }),
+    });
+    cleanups.push(() => fabric.close());
+
+    const server = createRaftServer({
+      serverName: config.serverName,
+      clusterName: config.clusterName,
+      dataDir: config.dataDir,
+      fabric,
+      logger: logger.child({ component: "raft" }),
+      syncPolicy: config.sync,
+      timing: config.timing,
+      limits: { proposalTimeoutMs: config.kv.proposalTimeoutMs },
+    });
+    cleanups.push(() => server.close());
+    for (const p of config.peers) server.registerServer(p.name, config.clusterName);
+
+    const store = createKvStateMachine();
+    const groupConfig = {
+      group: KV_GROUP,
+      stateMachine: store,
+      ...(config.kv.snapshotEntries > 0
+        ? { snapshotPolicy: { entries: config.kv.snapshotEntries } }
+        : {}),
+    };
+    await server.bootstrapRaftNode(
+      groupConfig,
+      config.peers.map((p) => nodeIdFromServerName(p.name)),
+      true,
+    );
+    const kv = await server.startRaftNode<KvCommand, KvResult>(groupConfig);
+    kv.onLeadChange((e) => {
+      logger.info(
+        { group: e.group, isLeader: e.isLeader, term: e.term, leaderId: e.leaderId },
+        e.isLeader ? "became kv leader" : "kv leader changed",
+      );
+    });
+
+    const ctx: NodeContext = {
+      config,
+      version: readVersion(),
+      startedAtMs: performance.now(),
+      startedAt: new Date().toISOString(),
+      server,
+      fabric,
+      kv,
+      store,
+      logger: logger.child({ component: "http" }),
+    };
+    const monitor: MonitorServer = await startMonitorServer(ctx);
+    cleanups.push(() => monitor.close());
+    logger.info(
+      {
+        nodeId: server.nodeId,
+        routes: formatEndpoint(fabric.address()),
+        http: formatEndpoint(monitor.address),
+        dataDir: config.dataDir,
+        peers: config.peers.map((p) => p.name),
+      },
+      "node started",
+    );
+
+    let closing: Promise<void> | undefined;
+    // RaftGroup has no "stopped" event; a cheap poll notices a group that failed on its own.
+    const watchdog = setInterval(() => {
+      if (closing !== undefined || kv.state() !== "closed") return;
+      clearInterval(watchdog);
+      if (!kv.peerNames().includes(kv.id)) {
+        // Removed by a committed membership change (core closes a node whose own removal it
+        // applied): not a failure. The node keeps serving HTTP (healthz says why it is
+        // unavailable) until the operator stops it.
+        logger.warn({ group: KV_GROUP }, "this server was removed from the group");
+        return;
+      }
+      logger.error({ group: KV_GROUP }, "group stopped unexpectedly");
+      options.onGroupStopped?.(KV_GROUP);
+    }, 500);
+    watchdog.unref();
+    cleanups.push(async () => clearInterval(watchdog));
+    return {
+      server,
+      fabric,
+      kv,
+      http: monitor.address,
+      routes: fabric.address(),
+      close: () => {
+        closing ??= (async () => {
+          if (kv.isLeader()) {
+            // Hand leadership over before leaving, so the others need not wait out a timeout.
+            await Promise.race([kv.stepDown(), delay(1_000)]).catch(() => {});
+          }
+          await undo();
+          logger.info({}, "node stopped");
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await undo();
+    throw toError(error);
+  }
+}
+
+function readVersion(): string {
+  try {
+    // src/node.ts and dist/main.js both sit one level below the package root.
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === "string" ? pkg.version : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
