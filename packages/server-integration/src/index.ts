@@ -1,5 +1,45 @@
 // The public surface of @raft/server-integration, listed by name.
 
+// --- Fabric -------------------------------------------------------------------------------------
+export type {
+  Fabric,
+  FabricErrorCode,
+  FabricHandler,
+  FabricLogger,
+  FabricMessage,
+  FabricMetrics,
+  LinkFaults,
+  MemoryFabric,
+  MemoryNetwork,
+  MemoryNetworkOptions,
+  MemoryNetworkStats,
+  PublishResult,
+  RandomFloat,
+  RouteFabric,
+  RouteFabricOptions,
+  RouteFrame,
+  RouteInfo,
+  RouteLimits,
+  RoutePeer,
+  Subscription,
+} from "./fabric";
+export {
+  createMemoryNetwork,
+  createRouteFabric,
+  createSeededRandom,
+  DEFAULT_ROUTE_LIMITS,
+  decodeRouteFrame,
+  encodeRouteFrame,
+  FABRIC_ERROR_CODES,
+  FabricError,
+  isValidPattern,
+  isValidSubject,
+  ROUTE_PROTOCOL_VERSION,
+  RouteFrameReader,
+  RouteOp,
+  reconnectDelayMs,
+  subjectMatches,
+} from "./fabric";
 // --- RaftServer ---------------------------------------------------------------------------------
 export { createRaftServer, DEFAULT_SERVER_LIMITS } from "./server/raft-server";
 export type { ServerErrorCode, ServerErrorOptions } from "./server/server-error";
@@ -27,39 +67,3 @@ export type {
 export type { ManualClock } from "./timer/manual-clock";
 export { createManualClock } from "./timer/manual-clock";
 export { createSystemClock } from "./timer/system-clock";
-
-// --- Fabric -------------------------------------------------------------------------------------
-export type { FabricErrorCode } from "./fabric";
-export { FabricError } from "./fabric";
-export type {
-  LinkFaults,
-  MemoryFabric,
-  MemoryNetwork,
-  MemoryNetworkOptions,
-  MemoryNetworkStats,
-} from "./fabric";
-export { createMemoryNetwork } from "./fabric";
-export type { RouteFabric, RouteFabricOptions, RouteInfo, RoutePeer } from "./fabric";
-export { createRouteFabric } from "./fabric";
-export type { RouteFrame } from "./fabric";
-export {
-  decodeRouteFrame,
-  encodeRouteFrame,
-  ROUTE_PROTOCOL_VERSION,
-  RouteFrameReader,
-  RouteOp,
-} from "./fabric";
-export type { RouteLimits } from "./fabric";
-export { DEFAULT_ROUTE_LIMITS, reconnectDelayMs } from "./fabric";
-export { createSeededRandom } from "./fabric";
-export { isValidPattern, isValidSubject, subjectMatches } from "./fabric";
-export type {
-  Fabric,
-  FabricHandler,
-  FabricLogger,
-  FabricMessage,
-  FabricMetrics,
-  PublishResult,
-  RandomFloat,
-  Subscription,
-} from "./fabric";

@@ -1,6 +1,6 @@
-import { encodePeerState, EntryType, toError } from "@raft/codec";
-import { RaftState } from "@raft/core";
+import { EntryType, toError } from "@raft/codec";
 import type { CommittedEntry, OutboundMessage, RaftNode, Ready } from "@raft/core";
+import { RaftState } from "@raft/core";
 import type { GroupStore } from "@raft/wal";
 import type { Fabric, Subscription } from "../fabric/types";
 import { ServerError } from "../server/server-error";
@@ -18,6 +18,8 @@ import { PendingProposals } from "../state-machine/pending-proposals";
 import { decodeProposal, encodeProposal } from "../state-machine/proposal-envelope";
 import type { TimerWheel } from "../timer/timer-wheel";
 import { BoundedQueue } from "./bounded-queue";
+import { MembershipRequests } from "./membership-requests";
+import { ReadBarriers } from "./read-barriers";
 
 /** Limits with every default filled in. */
 export interface ResolvedLimits {
@@ -39,7 +41,7 @@ export interface GroupDriverOptions<TCommand, TResult> {
   readonly limits: ResolvedLimits;
   /** Unique per server process: proposal ids are `<prefix>-<sequence>`. */
   readonly proposalIdPrefix: string;
-  /** Index of the snapshot restored at init (0 when none): committed indexes up to it are skipped. */
+  /** Index of the newest durable snapshot at init (0 when none); core delivers it as an entry. */
   readonly snapshotIndex: number;
   readonly serverNameForNode: (id: string) => string | undefined;
   /** Called for every message delivered after the group stopped (counted by the server). */
@@ -53,6 +55,14 @@ interface InboundMessage {
   readonly reply: string;
   readonly data: Uint8Array;
 }
+
+interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
+}
+
+/** Bound on membership requests in flight per group (core allows one change at a time anyway). */
+const MEMBERSHIP_PENDING_MAX = 16;
 
 /** Work on the node requested from outside the loop; run by the loop between batches. */
 type Control = (node: RaftNode) => void;
@@ -74,7 +84,12 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
   readonly #pending = new PendingProposals();
   readonly #subs = new Map<string, Subscription>();
   readonly #leadListeners = new Set<(event: LeadChangeEvent) => void>();
-  readonly #snapshotWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  /** `snapshot()` calls not yet handed to core. */
+  readonly #snapshotWaiters: Waiter[] = [];
+  /** `snapshot()` calls whose snapshot core accepted; resolved once a Ready persisted it. */
+  readonly #snapshotDurableWaiters: Waiter[] = [];
+  readonly #reads = new ReadBarriers();
+  readonly #membership: MembershipRequests;
   readonly #replayed: Promise<void>;
   #resolveReplayed: () => void = () => {};
   #rejectReplayed: (e: Error) => void = () => {};
@@ -84,10 +99,15 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
   #stopping: Promise<void> | undefined;
   #closed = false;
   #tickDue = false;
+  #snapshotInFlight = false;
+
   #sequence = 0;
 
   #applied = 0;
+  /** Index of the newest durable snapshot. */
   #snapshotIndex: number;
+  /** Applied index through which the state machine was replaced by a snapshot entry. */
+  #restoredThrough = 0;
   #snapshotsTaken = 0;
   #entriesSinceSnapshot = 0;
   #bytesSinceSnapshot = 0;
@@ -105,8 +125,8 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
     this.group = options.node.group;
     this.id = options.node.id;
     this.#inbound = new BoundedQueue(options.limits.inboundQueueMax);
+    this.#membership = new MembershipRequests(this.group);
     this.#snapshotIndex = options.snapshotIndex;
-    this.#applied = options.snapshotIndex;
     this.#replayed = new Promise<void>((resolve, reject) => {
       this.#resolveReplayed = resolve;
       this.#rejectReplayed = reject;
@@ -212,6 +232,65 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
     });
   }
 
+  readBarrier(): Promise<number> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    if (this.#node.state !== RaftState.Leader) return Promise.reject(this.#notLeader());
+    if (this.#reads.size() >= this.#o.limits.pendingProposalsMax) {
+      return Promise.reject(
+        new ServerError("OVERLOADED", `group ${this.group}: too many pending reads`),
+      );
+    }
+    const deadline = this.#o.clock.now() + this.#o.limits.proposalTimeoutMs;
+    return new Promise<number>((resolve, reject) => {
+      this.#reads.add(deadline, resolve, reject);
+      this.#kick();
+    });
+  }
+
+  proposeAddPeer(peer: string): Promise<void> {
+    return this.#changeMembership(peer, true);
+  }
+
+  proposeRemovePeer(peer: string): Promise<void> {
+    return this.#changeMembership(peer, false);
+  }
+
+  peerNames(): readonly string[] {
+    return this.#node.peerNames();
+  }
+
+  #changeMembership(peer: string, add: boolean): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    if (add && this.#node.state !== RaftState.Leader) return Promise.reject(this.#notLeader());
+    if (this.#membership.size() >= MEMBERSHIP_PENDING_MAX) {
+      return Promise.reject(
+        new ServerError("OVERLOADED", `group ${this.group}: too many membership requests`),
+      );
+    }
+    const deadline = this.#o.clock.now() + this.#o.limits.proposalTimeoutMs;
+    return new Promise<void>((resolve, reject) => {
+      this.#control((node) => {
+        const wasLeader = node.state === RaftState.Leader;
+        const r = add ? node.proposeAddPeer(peer) : node.proposeRemovePeer(peer);
+        if (!r.ok) {
+          reject(
+            r.code === "NOT_LEADER"
+              ? this.#notLeader()
+              : r.code === "CLOSED"
+                ? this.#closedError()
+                : new ServerError(
+                    "MEMBERSHIP",
+                    `group ${this.group}: ${add ? "add" : "remove"} peer ${peer} refused: ${r.code}`,
+                    { reason: r.code },
+                  ),
+          );
+          return;
+        }
+        this.#membership.add({ peer, add, deadline, asLeader: wasLeader, resolve, reject });
+      });
+    });
+  }
+
   onLeadChange(listener: (event: LeadChangeEvent) => void): () => void {
     this.#leadListeners.add(listener);
     return () => {
@@ -280,7 +359,7 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
         invalidDropped: node.stats().droppedInvalid,
         undecodableEntries: this.#undecodableEntries,
       },
-      snapshot: { index: this.#snapshotIndex, taken: this.#snapshotsTaken, compacting: false },
+      snapshot: { index: this.#snapshotIndex, taken: this.#snapshotsTaken, compacting: true },
       readies: this.#readies,
     };
   }
@@ -331,6 +410,11 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
 
   #control(control: Control): void {
     if (this.#closed) return;
+    if (!this.#started) {
+      // No loop yet, so no batch in flight: apply it now; its effects leave with the first Ready.
+      control(this.#node);
+      return;
+    }
     this.#controls.push(control);
     this.#kick();
   }
@@ -369,6 +453,7 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
       this.#controls.length > 0 ||
       this.#pending.queuedCount() > 0 ||
       this.#snapshotWaiters.length > 0 ||
+      this.#reads.queuedCount() > 0 ||
       this.#node.hasReady()
     );
   }
@@ -388,12 +473,25 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
       if (r.ok) return term;
       return r.code === "CLOSED" ? this.#closedError() : this.#notLeader(r.leaderId);
     });
+    this.#reads.submit(() => node.readIndex());
     if (node.hasReady()) await this.#handleReady(node.ready());
     if (this.#snapshotWaiters.length > 0 || this.#snapshotDue()) await this.#takeSnapshot();
+    const later = this.#o.clock.now();
     this.#pending.expire(
-      this.#o.clock.now(),
+      later,
       () => new ServerError("TIMEOUT", `group ${this.group}: proposal not applied in time`),
     );
+    this.#reads.expire(
+      later,
+      () => new ServerError("TIMEOUT", `group ${this.group}: read barrier not confirmed in time`),
+    );
+    this.#membership.check(node, later);
+    if (node.state === RaftState.Closed && !this.#closed) {
+      // Core closes a node whose own removal committed (spec §5.14): the group ends here.
+      this.#o.logger.info({ group: this.group }, "removed from the group");
+      void this.stop();
+      return;
+    }
     this.#armTimer();
   }
 
@@ -402,6 +500,9 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
     let deadline = this.#node.nextDeadline();
     const proposalDeadline = this.#pending.nextDeadline();
     if (proposalDeadline !== undefined && proposalDeadline < deadline) deadline = proposalDeadline;
+    for (const d of [this.#reads.nextDeadline(), this.#membership.nextDeadline()]) {
+      if (d !== undefined && d < deadline) deadline = d;
+    }
     if (!Number.isFinite(deadline)) {
       this.#o.wheel.cancel(this.group);
       return;
@@ -416,8 +517,12 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
     // Thesis §10.2.1: frames that promise nothing about local state leave before the fsync.
     this.#send(rd.messages, false);
     await this.#persist(rd);
+    if (rd.snapshot !== undefined) this.#onSnapshotDurable(rd.snapshot.index);
     this.#send(rd.messages, true);
     await this.#apply(rd.committed);
+    this.#reads.update(rd.reads, this.#applied, (code) =>
+      code === "CLOSED" ? this.#closedError() : this.#notLeader(),
+    );
     if (rd.leadChange !== undefined || rd.softState !== undefined) this.#onRoleChange(rd);
     this.#node.advance(rd);
     if (rd.replayDone) this.#resolveReplayed();
@@ -429,7 +534,10 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
     // (term/vote, truncation, append) is the issue order. One await covers the whole group commit.
     const writes: Promise<void>[] = [];
     if (rd.hardState !== undefined) writes.push(store.setTermVote(rd.hardState));
+    if (rd.peerState !== undefined) writes.push(store.setPeerState(rd.peerState));
+    if (rd.snapshot !== undefined) writes.push(store.saveSnapshot(rd.snapshot));
     if (rd.truncateAfter !== undefined) writes.push(store.truncateAfter(rd.truncateAfter));
+    if (rd.compactBefore !== undefined) writes.push(store.compactBefore(rd.compactBefore));
     if (rd.append.length > 0) {
       writes.push(store.append(rd.append));
       for (const r of rd.append) this.#bytesSinceSnapshot += r.data.length;
@@ -465,22 +573,93 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
     if (committed.length === 0) return;
     const commands: AppliedCommand<TCommand>[] = [];
     const ids: string[] = [];
+    // Term of each command's entry (`-1` when unknown): a result goes to a proposal only if core
+    // accepted it in that very term.
+    const terms: number[] = [];
     let last = 0;
     for (const ce of committed) {
       last = ce.index;
-      // Already contained in the snapshot the state machine was restored from.
-      if (ce.index <= this.#snapshotIndex) continue;
+      // Already contained in a snapshot the state machine was restored from.
+      if (ce.index <= this.#restoredThrough) continue;
+      let entryTerm: number | undefined;
       for (const e of ce.entries) {
+        if (e.type === EntryType.Snapshot) {
+          // Commands before the snapshot first, then the state is replaced wholesale.
+          await this.#applyCommands(commands, ids, terms);
+          commands.length = 0;
+          ids.length = 0;
+          terms.length = 0;
+          await this.#restore(ce.index, e.data);
+          continue;
+        }
         if (e.type !== EntryType.Normal) continue;
         const envelope = decodeProposal(e.data);
+        if (entryTerm === undefined) entryTerm = this.#termOf(ce.index);
         if (envelope === undefined) {
           this.#undecodableEntries++;
           continue;
         }
         commands.push({ index: ce.index, command: envelope.command as TCommand });
         ids.push(envelope.id);
+        terms.push(entryTerm);
       }
     }
+    await this.#applyCommands(commands, ids, terms);
+    // Proposals are not rejected when leadership is lost (they may still commit): only once an
+    // entry of a later term is applied is a proposal still waiting known never to commit.
+    const lastTerm = this.#termOf(last);
+    if (lastTerm > 0) {
+      this.#pending.rejectOlderThan(lastTerm, () =>
+        this.#notLeader(undefined, "the proposal was not committed: leadership changed first"),
+      );
+    }
+    if (last > this.#applied) {
+      this.#entriesSinceSnapshot += last - Math.max(this.#applied, this.#restoredThrough);
+      this.#applied = last;
+    }
+    this.#node.applied(last);
+  }
+
+  async #restore(index: number, data: Uint8Array): Promise<void> {
+    try {
+      await this.#o.config.stateMachine.restore(data);
+    } catch (error) {
+      throw new ServerError("STATE_MACHINE", `group ${this.group}: restore threw`, {
+        cause: error,
+      });
+    }
+    // Proposals of this node may or may not be inside the snapshot: their outcome is unknown.
+    this.#pending.rejectInFlight(
+      () =>
+        new ServerError(
+          "TIMEOUT",
+          `group ${this.group}: outcome unknown, the state was replaced by a snapshot`,
+        ),
+    );
+    this.#restoredThrough = index;
+    this.#applied = Math.max(this.#applied, index);
+    this.#entriesSinceSnapshot = 0;
+    this.#bytesSinceSnapshot = 0;
+    this.#o.logger.info(
+      { group: this.group, index, bytes: data.length },
+      "state restored from snapshot",
+    );
+  }
+
+  /** Term of the stored entry at `index`, or -1 when the log no longer holds it. */
+  #termOf(index: number): number {
+    try {
+      return this.#store.term(index);
+    } catch {
+      return -1;
+    }
+  }
+
+  async #applyCommands(
+    commands: readonly AppliedCommand<TCommand>[],
+    ids: readonly string[],
+    terms: readonly number[],
+  ): Promise<void> {
     if (commands.length > 0) {
       let results: readonly TResult[];
       try {
@@ -496,24 +675,14 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
           `group ${this.group}: apply returned ${Array.isArray(results) ? results.length : "no"} results for ${commands.length} commands`,
         );
       }
-      for (let i = 0; i < ids.length; i++) this.#pending.resolve(ids[i] as string, results[i]);
+      for (let i = 0; i < ids.length; i++) {
+        this.#pending.resolve(ids[i] as string, terms[i] as number, results[i]);
+      }
     }
-    if (last > this.#applied) {
-      this.#entriesSinceSnapshot += last - Math.max(this.#applied, this.#snapshotIndex);
-      this.#applied = last;
-    }
-    this.#node.applied(last);
   }
 
   #onRoleChange(rd: Ready): void {
     const node = this.#node;
-    // Proposals accepted as leader in an earlier term, or before losing leadership, can no longer
-    // be matched to a result reliably here: reject them (their outcome is unknown to the caller).
-    const leaderTerm = node.state === RaftState.Leader ? node.term : -1;
-    this.#pending.rejectInFlight(
-      (term) => term === leaderTerm,
-      () => this.#notLeader(),
-    );
     if (rd.softState !== undefined) {
       this.#o.logger.info(
         {
@@ -547,6 +716,7 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
   #snapshotDue(): boolean {
     const policy: SnapshotPolicy | undefined = this.#o.config.snapshotPolicy;
     if (policy === undefined || this.#applied <= this.#snapshotIndex) return false;
+    if (this.#snapshotDurableWaiters.length > 0 || this.#snapshotInFlight) return false;
     const entries = policy.entries ?? 0;
     const bytes = policy.bytes ?? 0;
     return (
@@ -556,50 +726,77 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
   }
 
   /**
-   * Saves the state machine's state at the applied index, between two batches so that it is
-   * exactly the state after `applied`. The log is not compacted yet: `@raft/core` cannot yet send
-   * a snapshot to a follower whose needed entries are gone (core part 2), so compaction would
-   * strand slow followers.
+   * Hands the state machine's state at the applied index to core, between two batches so that it
+   * is exactly the state after `applied`. Core returns it in the next `Ready` as `snapshot` plus
+   * `compactBefore`, which `#persist` saves and compacts in that order.
    */
   async #takeSnapshot(): Promise<void> {
     const waiters = this.#snapshotWaiters.splice(0, this.#snapshotWaiters.length);
-    try {
-      const index = this.#applied;
-      if (index > this.#snapshotIndex) {
-        const term = this.#store.term(index);
-        const data = await this.#o.config.stateMachine.snapshot();
-        const peerState =
-          this.#store.peerState ??
-          encodePeerState({
-            clusterSize: this.#node.clusterSize(),
-            peers: this.#node.peers().map((p) => p.id),
-            extState: 0,
-          });
-        await this.#store.saveSnapshot({ term, index, peerState, data });
-        this.#snapshotIndex = index;
-        this.#snapshotsTaken++;
-        this.#entriesSinceSnapshot = 0;
-        this.#bytesSinceSnapshot = 0;
-        this.#o.logger.debug({ group: this.group, index, bytes: data.length }, "snapshot saved");
-      }
+    if (this.#applied <= this.#snapshotIndex && !this.#snapshotInFlight) {
       for (const w of waiters) w.resolve();
+      return;
+    }
+    if (this.#snapshotInFlight) {
+      this.#snapshotDurableWaiters.push(...waiters);
+      return;
+    }
+    let data: Uint8Array;
+    try {
+      data = await this.#o.config.stateMachine.snapshot();
     } catch (error) {
-      const e = new ServerError("STORAGE", `group ${this.group}: snapshot failed`, { cause: error });
+      const e = new ServerError("STATE_MACHINE", `group ${this.group}: snapshot threw`, {
+        cause: error,
+      });
       for (const w of waiters) w.reject(e);
       throw e;
+    }
+    const r = this.#node.installSnapshot(data);
+    if (r.ok) {
+      this.#snapshotInFlight = true;
+      this.#snapshotsTaken++;
+      this.#entriesSinceSnapshot = 0;
+      this.#bytesSinceSnapshot = 0;
+      this.#snapshotDurableWaiters.push(...waiters);
+      this.#o.logger.debug(
+        { group: this.group, index: r.index, bytes: data.length },
+        "snapshot taken",
+      );
+      return;
+    }
+    switch (r.code) {
+      case "NOTHING_APPLIED":
+        for (const w of waiters) w.resolve();
+        return;
+      case "BUSY":
+        this.#snapshotDurableWaiters.push(...waiters);
+        return;
+      case "CLOSED":
+        for (const w of waiters) w.reject(this.#closedError());
+        return;
+    }
+  }
+
+  #onSnapshotDurable(index: number): void {
+    this.#snapshotIndex = Math.max(this.#snapshotIndex, index);
+    this.#snapshotInFlight = false;
+    for (const w of this.#snapshotDurableWaiters.splice(0, this.#snapshotDurableWaiters.length)) {
+      w.resolve();
     }
   }
 
   // --- errors and shutdown -----------------------------------------------------------------
 
-  #notLeader(leaderHint?: string): ServerError {
+  #notLeader(leaderHint?: string, why = "not leader"): ServerError {
     const leaderId = leaderHint || this.#node.leaderId;
     const leaderServerName = leaderId === "" ? undefined : this.#o.serverNameForNode(leaderId);
-    return new ServerError(
-      "NOT_LEADER",
-      `group ${this.group}: not leader${leaderId === "" ? " (no known leader)" : ` (leader ${leaderId}${leaderServerName === undefined ? "" : ` on ${leaderServerName}`})`}`,
-      { leaderId, leaderServerName },
-    );
+    const known =
+      leaderId === ""
+        ? " (no known leader)"
+        : ` (leader ${leaderId}${leaderServerName === undefined ? "" : ` on ${leaderServerName}`})`;
+    return new ServerError("NOT_LEADER", `group ${this.group}: ${why}${known}`, {
+      leaderId,
+      leaderServerName,
+    });
   }
 
   #closedError(cause?: unknown): ServerError {
@@ -628,6 +825,11 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
     for (const w of this.#snapshotWaiters.splice(0, this.#snapshotWaiters.length)) {
       w.reject(closedError);
     }
+    for (const w of this.#snapshotDurableWaiters.splice(0, this.#snapshotDurableWaiters.length)) {
+      w.reject(closedError);
+    }
+    this.#reads.rejectAll(closedError);
+    this.#membership.rejectAll(closedError);
     this.#rejectReplayed(closedError);
     // Let an in-flight batch finish its disk work before the store closes under it.
     if (this.#running !== undefined) await this.#running.catch(() => {});

@@ -69,6 +69,11 @@ export class RouteConnection {
     return this.established && !this.closed;
   }
 
+  /** Whether the fabric ever accepted this connection (true even after it closed). */
+  get wasAccepted(): boolean {
+    return this.established;
+  }
+
   /** Bytes queued for the peer and not yet handed to the kernel. */
   get pendingBytes(): number {
     return this.socket.writableLength;

@@ -309,7 +309,7 @@ class RouteFabricImpl implements RouteFabric, RouteConnectionEvents {
       conn.close("duplicate route", undefined);
       return;
     }
-    this.activate(conn, hello.serverName, dialer);
+    this.activate(conn, hello.serverName, dialer, existing !== undefined);
     existing?.close("duplicate route", undefined);
   }
 
@@ -318,9 +318,11 @@ class RouteFabricImpl implements RouteFabric, RouteConnectionEvents {
     this.counters.messagesIn++;
     this.counters.bytesIn += msg.data.length;
     const { subject, reply, data } = msg;
-    this.table.deliver(reply === undefined ? { subject, data } : { subject, reply, data });
+    const delivered = this.table.deliver(
+      reply === undefined ? { subject, data } : { subject, reply, data },
+    );
     // A route carries only what the peer asked for, so a miss here is a SUB/UNSUB race.
-    if (!this.table.hasMatch(subject)) {
+    if (delivered === 0) {
       this.logger.debug(
         { server: this.serverName, peer: conn.remoteName, subject },
         "message without interest",
@@ -332,10 +334,10 @@ class RouteFabricImpl implements RouteFabric, RouteConnectionEvents {
     this.connections.delete(conn);
     const name = conn.remoteName;
     const wasActive = name !== undefined && this.active.get(name) === conn;
-    if (wasActive) {
-      this.active.delete(name);
-      this.counters.connectionsClosed++;
-    }
+    if (wasActive) this.active.delete(name);
+    // Counted for every accepted connection, including one replaced by a preferred duplicate,
+    // so that opened - closed = live connections.
+    if (conn.wasAccepted) this.counters.connectionsClosed++;
     this.logClose(conn, reason, error, wasActive);
     const dialer = this.dialerOf.get(conn);
     this.dialerOf.delete(conn);
@@ -417,11 +419,17 @@ class RouteFabricImpl implements RouteFabric, RouteConnectionEvents {
     dialer.timer = setTimeout(() => this.dial(dialer), delayMs);
   }
 
-  private activate(conn: RouteConnection, name: string, dialer: Dialer | undefined): void {
+  private activate(
+    conn: RouteConnection,
+    name: string,
+    dialer: Dialer | undefined,
+    replacing: boolean,
+  ): void {
     this.active.set(name, conn);
     conn.establish();
     this.counters.connectionsOpened++;
-    if (this.everConnected.has(name)) this.counters.reconnects++;
+    // Swapping a duplicate for the preferred connection is not a reconnect: the peer never left.
+    if (!replacing && this.everConnected.has(name)) this.counters.reconnects++;
     this.everConnected.add(name);
     if (dialer !== undefined) {
       dialer.attempt = 0;

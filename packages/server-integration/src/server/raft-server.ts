@@ -122,7 +122,10 @@ class RaftServerImpl implements RaftServer {
     this.#checkGroupName(config.group);
     for (const id of knownPeers) {
       if (!isNodeId(id)) {
-        throw new ServerError("INVALID_ARGUMENT", `peer id ${JSON.stringify(id)} is not 8 characters`);
+        throw new ServerError(
+          "INVALID_ARGUMENT",
+          `peer id ${JSON.stringify(id)} is not 8 characters`,
+        );
       }
     }
     const peers = [...new Set([...knownPeers, this.nodeId])];
@@ -150,7 +153,10 @@ class RaftServerImpl implements RaftServer {
     this.#checkOpen();
     this.#checkGroupName(config.group);
     if (this.#groups.has(config.group) || this.#opening.has(config.group)) {
-      throw new ServerError("ALREADY_EXISTS", `group ${config.group} already exists on this server`);
+      throw new ServerError(
+        "ALREADY_EXISTS",
+        `group ${config.group} already exists on this server`,
+      );
     }
     this.#opening.add(config.group);
     try {
@@ -271,6 +277,40 @@ class RaftServerImpl implements RaftServer {
     return this.#servers.get(id);
   }
 
+  /**
+   * Refuses to start a group whose durable Raft state was lost to damage, instead of starting it
+   * with defaults: a node that forgot its vote could vote twice in one term (two leaders), and one
+   * that forgot its snapshot cannot rebuild a compacted log. The operator removes the group's
+   * directory; the server then rejoins as a new, empty member and catches up from the leader.
+   */
+  #refuseLostState(group: string, store: GroupStore): void {
+    const damaged = store.recovery.damagedStateCopies;
+    const lost = (prefix: string): boolean => damaged.some((name) => name.startsWith(`${prefix}.`));
+    const tv = store.termVote;
+    if (lost("tav") && tv.term === 0 && tv.vote === "") {
+      throw new ServerError(
+        "STORAGE",
+        `group ${group}: the term/vote file is damaged (${damaged.join(", ")}); starting would risk a second vote in a term — remove the group directory to rejoin as a new member`,
+      );
+    }
+    if (lost("peers") && store.peerState === undefined) {
+      throw new ServerError(
+        "STORAGE",
+        `group ${group}: the peer-state file is damaged (${damaged.join(", ")}) — remove the group directory to rejoin as a new member`,
+      );
+    }
+    if (
+      store.recovery.invalidSnapshots.length > 0 &&
+      store.snapshotMeta === undefined &&
+      store.firstIndex > 1
+    ) {
+      throw new ServerError(
+        "STORAGE",
+        `group ${group}: the snapshot is damaged (${store.recovery.invalidSnapshots.join(", ")}) and the log before index ${store.firstIndex} is compacted — remove the group directory to rejoin as a new member`,
+      );
+    }
+  }
+
   #checkOpen(): void {
     if (this.#closed) throw new ServerError("CLOSED", `server ${this.serverName} is closed`);
   }
@@ -288,7 +328,8 @@ class RaftServerImpl implements RaftServer {
         disk: this.#disk,
         ...(this.#options.syncPolicy === undefined ? {} : { syncPolicy: this.#options.syncPolicy }),
         logger: {
-          warn: (message, details) => this.#logger.warn({ group: config.group, ...details }, message),
+          warn: (message, details) =>
+            this.#logger.warn({ group: config.group, ...details }, message),
         },
       });
     } catch (error) {
@@ -303,6 +344,27 @@ class RaftServerImpl implements RaftServer {
   ): Promise<GroupDriver<TCommand, TResult>> {
     const store = await this.#openStore(config as RaftGroupConfig<unknown, unknown>);
     try {
+      const recovery = store.recovery;
+      if (
+        recovery.truncatedTail !== undefined ||
+        recovery.corrupt.length > 0 ||
+        recovery.damagedStateCopies.length > 0 ||
+        recovery.invalidSnapshots.length > 0
+      ) {
+        // Degraded, not fatal: a torn tail was never synced, so never acknowledged; corrupt
+        // records read as missing through the LogView, as core expects of damaged records.
+        this.#logger.warn(
+          {
+            group: config.group,
+            truncatedTail: recovery.truncatedTail,
+            corrupt: recovery.corrupt.length,
+            damagedStateCopies: recovery.damagedStateCopies,
+            invalidSnapshots: recovery.invalidSnapshots,
+          },
+          "wal recovered with findings",
+        );
+      }
+      this.#refuseLostState(config.group, store);
       const peerBytes = store.peerState;
       if (peerBytes === undefined) {
         throw new ServerError(
@@ -318,7 +380,9 @@ class RaftServerImpl implements RaftServer {
           cause: error,
         });
       }
-      const snapshotIndex = await this.#restoreSnapshot(config, store);
+      // Core restores through the log: the snapshot comes back as the first committed entry.
+      const snapshot = store.snapshotMeta === undefined ? undefined : await store.loadSnapshot();
+      const snapshotIndex = snapshot?.index ?? 0;
       const peers = peerState.peers.includes(this.nodeId)
         ? peerState.peers
         : [...peerState.peers, this.nodeId];
@@ -332,6 +396,7 @@ class RaftServerImpl implements RaftServer {
         random: this.#random,
         log: createStoreLogView(store),
         hardState: store.termVote,
+        ...(snapshot === undefined ? {} : { snapshot }),
         ...(config.observer === undefined ? {} : { observer: config.observer }),
         ...(timing === undefined ? {} : { timing }),
         ...(config.dialect === undefined ? {} : { dialect: config.dialect }),
@@ -344,6 +409,7 @@ class RaftServerImpl implements RaftServer {
           group: config.group,
           nodeId: this.nodeId,
           term: store.termVote.term,
+          firstIndex: store.firstIndex,
           lastIndex: store.lastIndex,
           snapshotIndex,
         },
@@ -377,23 +443,5 @@ class RaftServerImpl implements RaftServer {
         cause: toError(error),
       });
     }
-  }
-
-  /** Restores the newest snapshot into the state machine; returns its index (0 when none). */
-  async #restoreSnapshot<TCommand, TResult>(
-    config: RaftGroupConfig<TCommand, TResult>,
-    store: GroupStore,
-  ): Promise<number> {
-    if (store.snapshotMeta === undefined) return 0;
-    const snapshot = await store.loadSnapshot();
-    if (snapshot === undefined) return 0;
-    try {
-      await config.stateMachine.restore(snapshot.data);
-    } catch (error) {
-      throw new ServerError("STATE_MACHINE", `group ${config.group}: restore threw`, {
-        cause: error,
-      });
-    }
-    return snapshot.index;
   }
 }

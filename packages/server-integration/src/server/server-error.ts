@@ -22,7 +22,12 @@ export type ServerErrorCode =
   /** The WAL failed (fatal to the group); `cause` is the `WalError`. */
   | "STORAGE"
   /** The state machine threw or broke its contract (fatal to the group). */
-  | "STATE_MACHINE";
+  | "STATE_MACHINE"
+  /**
+   * A membership change was refused (`reason`: `IN_PROGRESS`, `UNKNOWN_PEER`, `ALREADY_MEMBER`,
+   * `LAST_PEER`, `INVALID_PEER`, `NOT_ALLOWED`) or did not take effect (`LOST`).
+   */
+  | "MEMBERSHIP";
 
 /** All {@link ServerErrorCode} values, for exhaustive tests and documentation. */
 export const SERVER_ERROR_CODES: readonly ServerErrorCode[] = [
@@ -35,6 +40,7 @@ export const SERVER_ERROR_CODES: readonly ServerErrorCode[] = [
   "ALREADY_EXISTS",
   "STORAGE",
   "STATE_MACHINE",
+  "MEMBERSHIP",
 ];
 
 /** Options of {@link ServerError}. */
@@ -43,6 +49,8 @@ export interface ServerErrorOptions extends ErrorOptions {
   readonly leaderId?: string;
   /** `NOT_LEADER`: the known leader's server name, when known. */
   readonly leaderServerName?: string | undefined;
+  /** `MEMBERSHIP`: why the change was refused. */
+  readonly reason?: string;
 }
 
 /** The one error class of `@raft/server-integration`'s server part. */
@@ -53,6 +61,8 @@ export class ServerError extends RaftError {
   readonly leaderId: string | undefined;
   /** `NOT_LEADER`: the leader's server name when known. */
   readonly leaderServerName: string | undefined;
+  /** `MEMBERSHIP`: the reason code; `undefined` for other codes. */
+  readonly reason: string | undefined;
 
   /**
    * @param code - one of {@link ServerErrorCode}.
@@ -63,5 +73,6 @@ export class ServerError extends RaftError {
     super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
     this.leaderId = options.leaderId;
     this.leaderServerName = options.leaderServerName;
+    this.reason = options.reason;
   }
 }

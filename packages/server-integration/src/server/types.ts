@@ -187,10 +187,7 @@ export interface SnapshotStatus {
   readonly index: number;
   /** Snapshots taken by this process. */
   readonly taken: number;
-  /**
-   * Whether the log is compacted after snapshots. `false` while `@raft/core` cannot yet serve a
-   * follower whose needed entries were compacted (catchup from a snapshot).
-   */
+  /** Whether the log is compacted after snapshots (always `true` in this version). */
   readonly compacting: boolean;
 }
 
@@ -234,35 +231,68 @@ export interface LeadChangeEvent {
  * `initRaftNode` / `startRaftNode` / `lookupRaftNode`.
  */
 export interface RaftGroup<TCommand = unknown, TResult = unknown> {
+  /** The group name. */
   readonly group: string;
   /** This server's node id in the group. */
   readonly id: string;
   /**
    * Replicates `command` and resolves with the state machine's result once it is committed and
-   * applied on this server. Rejects with `ServerError`: `NOT_LEADER` (with `leaderId` and
-   * `leaderServerName` when known; also when leadership is lost before the command applied, in
-   * which case it may or may not be applied later), `OVERLOADED` (too many pending proposals or
-   * command too large), `TIMEOUT`, `CLOSED`, `INVALID_ARGUMENT` (not MessagePack-encodable).
-   * A resolved promise means the command is durable on a quorum and applied here.
+   * applied on this server (durable on a quorum). Rejections say what happened to the command:
+   * - `NOT_LEADER` (with `leaderId`, `leaderServerName` when known): it was **not** applied and
+   *   never will be — refused because this node is not leader, or dropped by a leader change
+   *   (detected once an entry of a later term is applied). Safe to retry on the leader.
+   * - `OVERLOADED` (too many pending proposals, or larger than `proposalBytesMax`),
+   *   `INVALID_ARGUMENT` (not MessagePack-encodable): not applied.
+   * - `TIMEOUT` (not applied within `proposalTimeoutMs`, or the state was replaced by a snapshot
+   *   while it was in flight) and `CLOSED` (the group stopped while it was in flight): the outcome
+   *   is **unknown**; it may still be applied.
    */
   propose(command: TCommand): Promise<TResult>;
-  /** State (`follower`, `candidate`, `leader`, `closed`). */
+  /** State (`follower`, `candidate`, `leader`, `closed`); `closed` once stopped. */
   state(): RaftState;
   /** Leader with its election no-op applied: `propose` can succeed. */
   isLeader(): boolean;
   /** Known leader id, `""` when none. */
   leaderId(): string;
+  /** Current term. */
   term(): number;
   /**
    * Leader only: step down, optionally naming the preferred successor. Resolves once the driver
    * loop processed the request; `false` when this node was not leader.
    */
   stepDown(preferred?: string): Promise<boolean>;
+  /**
+   * Leader only: adds `peer` (an 8-character node id) to the group, one change at a time.
+   * Resolves once the change is committed. Rejects `NOT_LEADER`, `MEMBERSHIP` (`reason`:
+   * `IN_PROGRESS`, `ALREADY_MEMBER`, `INVALID_PEER`, ...; `LOST` when a leader change dropped it),
+   * `TIMEOUT`, `OVERLOADED`, `CLOSED`.
+   */
+  proposeAddPeer(peer: string): Promise<void>;
+  /**
+   * Removes `peer` from the group (a follower forwards the request to the leader). Resolves once
+   * this server sees the removal committed. Same rejections as `proposeAddPeer` (`UNKNOWN_PEER`,
+   * `LAST_PEER`). A server removing itself stops the group once the removal commits.
+   */
+  proposeRemovePeer(peer: string): Promise<void>;
+  /** Current members' node ids (this node first when it is one). */
+  peerNames(): readonly string[];
   /** Start an election soon (after 100–800 ms). */
   campaign(): void;
+  /** Observer mode: replicate and apply, never campaign. Applied by the loop shortly after. */
   setObserver(observer: boolean): void;
-  /** Takes a snapshot now (if anything was applied since the last one). Resolves once durable. */
+  /**
+   * Takes a snapshot now (if anything was applied since the last one) and compacts the log up to
+   * it. Resolves once the snapshot is durable.
+   */
   snapshot(): Promise<void>;
+  /**
+   * A linearizable read barrier (leader only): resolves with the applied index once a quorum
+   * confirmed this server still leads and the state machine applied everything committed when
+   * the call was made, so that a read of the state machine right then is linearizable. Rejects
+   * `NOT_LEADER`, `TIMEOUT`, `OVERLOADED`, `CLOSED`.
+   */
+  readBarrier(): Promise<number>;
+  /** A point-in-time view for monitoring. */
   status(): GroupStatus;
   /** Called on every lead change of this node; returns the function that removes the listener. */
   onLeadChange(listener: (event: LeadChangeEvent) => void): () => void;
@@ -293,7 +323,9 @@ export interface ServerStats {
  * A server hosting many Raft groups. One driver loop per group; one timer wheel for all of them.
  */
 export interface RaftServer {
+  /** This server's name. */
   readonly serverName: string;
+  /** This server's cluster name. */
   readonly clusterName: string;
   /** This server's node id (8 characters), the same in every group. */
   readonly nodeId: string;
@@ -324,7 +356,9 @@ export interface RaftServer {
   registerRaftNode(group: RaftGroup): void;
   /** Removes a group from the registry (does not stop it). */
   unregisterRaftNode(group: string): void;
+  /** The registered group of that name, if any. */
   lookupRaftNode(group: string): RaftGroup | undefined;
+  /** Number of registered groups. */
   numRaftNodes(): number;
   /** Every group: step down if leader and become an observer (before shutdown). */
   stepdownRaftNodes(): Promise<void>;

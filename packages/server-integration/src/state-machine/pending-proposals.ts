@@ -63,20 +63,42 @@ export class PendingProposals {
     }
   }
 
-  /** Resolves the proposal `id` with `result` if this server still waits for it. */
-  resolve(id: string, result: unknown): boolean {
+  /**
+   * Resolves the proposal `id` with `result` if this server still waits for it and core accepted
+   * it in `term`, the term of the entry being applied. The term check makes a match exact even if
+   * an id repeats (a restarted process with a replayed random stream, another server with the
+   * same stream): a leader appends only entries of its own term, and election safety gives every
+   * term one leader.
+   */
+  resolve(id: string, term: number, result: unknown): boolean {
     const p = this.#byId.get(id);
-    if (p === undefined) return false;
+    if (p === undefined || p.term !== term) return false;
     this.#byId.delete(id);
     p.resolve(result);
     return true;
   }
 
-  /** Rejects every in-flight proposal accepted in a term other than `term` (leadership lost). */
-  rejectInFlight(keep: (term: number) => boolean, error: () => ServerError): number {
+  /**
+   * Rejects every in-flight proposal accepted in a term below `term`, once an entry of `term` was
+   * applied: log terms never decrease along the log, so every surviving entry of an earlier term
+   * was applied before it, and a proposal still waiting was never committed.
+   */
+  rejectOlderThan(term: number, error: () => ServerError): number {
     let n = 0;
     for (const p of this.#byId.values()) {
-      if (p.term === 0 || keep(p.term)) continue;
+      if (p.term === 0 || p.term >= term) continue;
+      this.#byId.delete(p.id);
+      p.reject(error());
+      n++;
+    }
+    return n;
+  }
+
+  /** Rejects every in-flight proposal (their outcome became unknown); queued ones stay. */
+  rejectInFlight(error: () => ServerError): number {
+    let n = 0;
+    for (const p of this.#byId.values()) {
+      if (p.term === 0) continue;
       this.#byId.delete(p.id);
       p.reject(error());
       n++;

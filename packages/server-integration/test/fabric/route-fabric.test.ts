@@ -158,6 +158,17 @@ describe("RouteFabric", () => {
     await waitFor(() => a.routes().length === 1 && b.routes().length === 1, "route");
     await sleep(150);
     expect(a.routes()).toHaveLength(1);
+    // Both connections came up and the first side to see both closed one. (The other side may
+    // only see a reset, depending on timing.)
+    const resolved = ["a", "b"].some((name) =>
+      cluster.log(name).some((r) => field(r, "reason") === "duplicate route"),
+    );
+    expect(resolved).toBe(true);
+    for (const f of [a, b]) {
+      const m = f.metrics();
+      expect(m.connectionsOpened - m.connectionsClosed).toBe(m.connections);
+      expect(m.reconnects).toBe(0);
+    }
     expect(a.routes()[0]?.direction).toBe("outbound");
     expect(b.routes()[0]?.direction).toBe("inbound");
     await waitFor(() => a.routes()[0]?.interest === 1, "interest");
@@ -206,5 +217,25 @@ describe("RouteFabric", () => {
     expect(() => a.publish("x", undefined, bytes(""))).toThrow(
       expect.objectContaining({ code: "CLOSED" }),
     );
+  });
+
+  it("propagates wildcard interest and survives a throwing handler", async () => {
+    const a = await cluster.start("a", []);
+    const b = await cluster.start("b", [a]);
+    const monitor = collect(b, "$NRG.>");
+    b.subscribe("$NRG.V.*", () => {
+      throw new Error("handler bug");
+    });
+    await waitFor(() => a.routes()[0]?.interest === 2, "wildcard interest");
+    expect(a.publish("$NRG.V.g", "$NRG.R.abc", bytes("1")).sent).toBe(1);
+    expect(a.publish("$NRG.AE.g", undefined, bytes("2")).sent).toBe(1);
+    expect(a.publish("$NRGX.AE.g", undefined, bytes("3")).sent).toBe(0);
+    await waitFor(() => monitor.length === 2, "monitor sees both");
+    expect(monitor.map((m) => [m.subject, m.reply])).toEqual([
+      ["$NRG.V.g", "$NRG.R.abc"],
+      ["$NRG.AE.g", undefined],
+    ]);
+    expect(b.metrics()).toMatchObject({ handlerErrors: 1, connections: 1, messagesIn: 2 });
+    expect(cluster.log("b").some((r) => r.msg === "subscription handler threw")).toBe(true);
   });
 });

@@ -41,6 +41,7 @@ export interface Member {
   disk: Disk;
   fabric: MemoryFabric;
   up: boolean;
+  logs: string[];
 }
 
 export interface VirtualClusterOptions {
@@ -49,7 +50,10 @@ export interface VirtualClusterOptions {
   readonly group?: string;
   readonly limits?: ServerLimits;
   readonly snapshotPolicy?: SnapshotPolicy;
-  /** Disk per server name; default a fresh memory disk each. */
+  /**
+   * The disk a server process uses, asked at every start and restart (so that a harness can hand a
+   * restarted process a fresh handle on the same bytes). Default: one memory disk per server.
+   */
   readonly diskFor?: (name: string, clock: ManualClock) => Disk;
   readonly delayMs?: readonly [number, number];
   /** Planted protocol bugs, to show a test catches them. */
@@ -76,7 +80,10 @@ export class VirtualCluster {
     this.group = options.group ?? "G1";
     this.clock = createManualClock(1000);
     this.#random = seededSource(options.seed);
-    this.network = createMemoryNetwork({ random: createSeededRandom(options.seed), delivery: "manual" });
+    this.network = createMemoryNetwork({
+      random: createSeededRandom(options.seed),
+      delivery: "manual",
+    });
     this.network.setFaults({ delayMs: options.delayMs ?? [1, 3] });
   }
 
@@ -95,6 +102,7 @@ export class VirtualCluster {
 
   async #boot(name: string, disk: Disk, ids: string[], bootstrap: boolean): Promise<Member> {
     const fabric = this.network.createFabric(name);
+    const logs: string[] = [];
     const server = createRaftServer({
       serverName: name,
       clusterName: "test",
@@ -104,6 +112,20 @@ export class VirtualCluster {
       clock: this.clock,
       random: seededSource(this.#random.nextUint32()),
       timing: FAST_TIMING,
+      logger: {
+        debug: () => {},
+        info: (o, m) => {
+          if (m === "group initialised") logs.push(`info ${m} ${JSON.stringify(o)}`);
+        },
+        warn: (o, m) =>
+          logs.push(
+            `warn ${m} ${JSON.stringify(o, (_k, v) => (v instanceof Error ? `${v.message} <- ${String(v.cause)}` : v))}`,
+          ),
+        error: (o, m) =>
+          logs.push(
+            `error ${m} ${JSON.stringify(o, (_k, v) => (v instanceof Error ? `${v.message} <- ${String(v.cause)}` : v))}`,
+          ),
+      },
       ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
     });
     for (const other of this.names()) server.registerServer(other, "test");
@@ -118,7 +140,17 @@ export class VirtualCluster {
     };
     if (bootstrap) await server.bootstrapRaftNode(config, ids, true);
     const group = await server.startRaftNode(config);
-    return { name, id: nodeIdFromServerName(name), server, group, sm, disk, fabric, up: true };
+    return {
+      name,
+      id: nodeIdFromServerName(name),
+      server,
+      group,
+      sm,
+      disk,
+      fabric,
+      up: true,
+      logs,
+    };
   }
 
   /** Stops a member's server and closes its fabric (as a process exit would). */
@@ -131,12 +163,25 @@ export class VirtualCluster {
   /** Restarts a stopped member from the same disk. */
   async restart(member: Member): Promise<void> {
     const ids = this.names().map(nodeIdFromServerName);
-    const fresh = await this.#boot(member.name, member.disk, ids, false);
+    const disk = this.#options.diskFor?.(member.name, this.clock) ?? member.disk;
+    const fresh = await this.#boot(member.name, disk, ids, false);
+    member.disk = disk;
     member.server = fresh.server;
     member.group = fresh.group;
     member.sm = fresh.sm;
     member.fabric = fresh.fabric;
+    member.logs = fresh.logs;
     member.up = true;
+  }
+
+  /** One line per member: role, term, log and apply progress, recent warnings. */
+  describe(): string {
+    return this.members
+      .map((m) => {
+        const s = m.group.status();
+        return `${m.name} ${m.up ? "up" : "down"} ${s.state} term=${s.term} leader=${s.leaderId} last=${s.lastIndex} commit=${s.commit} applied=${s.applied} wal=[${s.wal.firstIndex},${s.wal.lastIndex}] snap=${s.snapshot.index} invalid=${s.queues.invalidDropped} logs=${m.logs.slice(-3).join(" | ")}`;
+      })
+      .join("\n");
   }
 
   live(): Member[] {
@@ -169,7 +214,9 @@ export class VirtualCluster {
       if (next >= end && this.clock.now() >= end) break;
       this.clock.advanceTo(next);
     }
-    throw new Error(`${what}: not reached within ${maxMs} virtual ms (SEED=${this.seed})`);
+    throw new Error(
+      `${what}: not reached within ${maxMs} virtual ms (SEED=${this.seed})\n${this.describe()}`,
+    );
   }
 
   /** Runs the cluster for `ms` of virtual time. */

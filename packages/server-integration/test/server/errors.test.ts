@@ -21,7 +21,9 @@ describe("RaftGroup.propose errors", () => {
     const leader = await cluster.electLeader();
     const follower = cluster.members.find((m) => m !== leader) as Member;
     await cluster.runUntil(() => follower.group.leaderId() === leader.id, 5000, "leader known");
-    const e = serverError(await cluster.outcome(follower.group.propose({ value: 1 }), 1000, "reject"));
+    const e = serverError(
+      await cluster.outcome(follower.group.propose({ value: 1 }), 1000, "reject"),
+    );
     expect(e.code).toBe("NOT_LEADER");
     expect(e.leaderId).toBe(leader.id);
     expect(e.leaderServerName).toBe(leader.name);
@@ -65,37 +67,52 @@ describe("RaftGroup.propose errors", () => {
     cluster = new VirtualCluster({ seed: testSeed(9), limits: { proposalTimeoutMs: 300 } });
     await cluster.start();
     const leader = await cluster.electLeader();
-    cluster.network.partition([[leader.name], cluster.members.filter((m) => m !== leader).map((m) => m.name)]);
-    const e = serverError(await cluster.outcome(leader.group.propose({ value: 1 }), 5000, "timeout"));
+    cluster.network.partition([
+      [leader.name],
+      cluster.members.filter((m) => m !== leader).map((m) => m.name),
+    ]);
+    const e = serverError(
+      await cluster.outcome(leader.group.propose({ value: 1 }), 5000, "timeout"),
+    );
     // Lost quorum is detected after 1 s; the 300 ms proposal timeout fires first.
     expect(e.code).toBe("TIMEOUT");
   });
 
-  it("rejects pending proposals with NOT_LEADER when the leader steps down, and never resolves them", async () => {
+  it("rejects a proposal cut off by a leader change with NOT_LEADER, and it is never applied", async () => {
     cluster = new VirtualCluster({ seed: testSeed(10) });
     await cluster.start();
     const leader = await cluster.electLeader();
-    cluster.network.partition([[leader.name], cluster.members.filter((m) => m !== leader).map((m) => m.name)]);
+    const others = cluster.members.filter((m) => m !== leader);
+    cluster.network.partition([[leader.name], others.map((m) => m.name)]);
     const pending = leader.group.propose({ value: 7 }).then(
       (value) => ({ ok: true as const, value }),
       (error: unknown) => ({ ok: false as const, error }),
     );
+    // Let the loop hand it to core (appended in the old leader's log only), then step down.
+    await cluster.settle();
     const stepped = await cluster.outcome(leader.group.stepDown(), 1000, "step down");
     expect(stepped).toEqual({ ok: true, value: true });
-    const settled = await cluster.outcome(pending, 1000, "pending rejected");
-    const e = serverError(settled.ok ? settled.value : settled);
-    expect(e.code).toBe("NOT_LEADER");
+    // Still pending: losing leadership alone does not decide the outcome.
+    let settled = false;
+    void pending.then(() => {
+      settled = true;
+    });
+    await cluster.settle();
+    expect(settled).toBe(false);
+    await cluster.runUntil(() => others.some((m) => m.group.isLeader()), 10_000, "new leader");
     cluster.network.heal();
-    const next = await cluster.electLeader();
+    const next = others.find((m) => m.group.isLeader()) as Member;
     expect(await cluster.outcome(next.group.propose({ value: 8 }), 5000, "next")).toMatchObject({
       ok: true,
     });
+    const result = await cluster.outcome(pending, 5000, "pending settled");
+    const e = serverError(result.ok ? result.value : result);
+    expect(e.code).toBe("NOT_LEADER");
     await cluster.runUntil(
       () => cluster?.members.every((m) => m.sm.values.includes(8)) ?? false,
       5000,
       "8 applied everywhere",
     );
-    // The rejected command was never committed (it only reached the old leader's log).
     for (const m of cluster.members) expect(m.sm.values).not.toContain(7);
   });
 
@@ -105,7 +122,9 @@ describe("RaftGroup.propose errors", () => {
     const leader = await cluster.electLeader();
     await leader.group.stop();
     expect(leader.server.numRaftNodes()).toBe(0);
-    const e = serverError(await cluster.outcome(leader.group.propose({ value: 1 }), 1000, "closed"));
+    const e = serverError(
+      await cluster.outcome(leader.group.propose({ value: 1 }), 1000, "closed"),
+    );
     expect(e.code).toBe("CLOSED");
   });
 });

@@ -23,7 +23,11 @@ export interface OperationSpec {
 export function buildHistory(specs: readonly OperationSpec[]): HistoryEvent[] {
   const timed: { time: number; order: number; event: HistoryEvent }[] = [];
   specs.forEach((spec, i) => {
-    const base = { process: spec.process, f: spec.f, ...(spec.key === undefined ? {} : { key: spec.key }) };
+    const base = {
+      process: spec.process,
+      f: spec.f,
+      ...(spec.key === undefined ? {} : { key: spec.key }),
+    };
     timed.push({
       time: spec.call,
       order: 2 * i,

@@ -1,3 +1,5 @@
+import { RaftError } from "@raft/codec";
+
 /**
  * Why a recorded history was rejected before any checking started. A rejected history is a bug in
  * the recorder (or a damaged history file), never a verdict about the system under test.
@@ -17,23 +19,37 @@ export type HistoryErrorCode =
   | "BAD_OPERATION"
   | "DUPLICATE_VALUE";
 
+/** All {@link HistoryErrorCode} values, for exhaustive tests and documentation. */
+export const HISTORY_ERROR_CODES: readonly HistoryErrorCode[] = [
+  "UNMATCHED_COMPLETION",
+  "DOUBLE_INVOKE",
+  "MISMATCHED_COMPLETION",
+  "BAD_TIME",
+  "BAD_OPERATION",
+  "DUPLICATE_VALUE",
+];
+
 /**
  * Thrown by the history readers ({@link pairHistory}, {@link kvOperationsFromHistory},
- * {@link checkQueue}) when a history is malformed. `eventIndex` is the position of the offending
- * event in the input array, or `-1` when the problem is not tied to one event.
- *
- * TODO(lead): rebase onto `RaftError` from `@raft/codec` once it is exported (issue 8).
+ * {@link checkQueue}) when a history is malformed (a {@link RaftError}). `eventIndex` is the
+ * position of the offending event in the input array, or `-1` when the problem is not tied to one
+ * event. The checkers themselves never throw: a verdict is a returned value.
  */
-export class HistoryError extends Error {
-  /** The closed reason code; callers `switch` on it. */
-  readonly code: HistoryErrorCode;
+export class HistoryError extends RaftError {
+  override readonly name: string = "HistoryError";
+  // `declare` narrows the inherited field without re-initialising it after super().
+  declare readonly code: HistoryErrorCode;
   /** Index of the offending event in the input array, `-1` when not tied to one event. */
   readonly eventIndex: number;
 
+  /**
+   * @param code - one of {@link HistoryErrorCode}.
+   * @param message - what was wrong, naming the event index.
+   * @param eventIndex - the offending event's position, or -1.
+   * @param options - `cause`: the underlying error, if any.
+   */
   constructor(code: HistoryErrorCode, message: string, eventIndex = -1, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "HistoryError";
-    this.code = code;
+    super(code, message, options);
     this.eventIndex = eventIndex;
   }
 }

@@ -1,7 +1,8 @@
+import { RaftError } from "@raft/codec";
 import { describe, expect, it } from "vitest";
 import type { HistoryEvent } from "./history";
 import { pairHistory } from "./history";
-import { HistoryError } from "./history-error";
+import { HISTORY_ERROR_CODES, HistoryError } from "./history-error";
 import { kvOperationsFromHistory } from "./kv-model";
 
 function codeOf(run: () => unknown): string | undefined {
@@ -38,11 +39,21 @@ describe("pairHistory", () => {
       { process: "a", type: "info", f: "put", time: 5 },
       { process: "a", type: "invoke", f: "put", value: 2, time: 6 },
     ]);
-    expect(ops.map((op) => op.return)).toEqual([Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY]);
+    expect(ops.map((op) => op.return)).toEqual([
+      Number.POSITIVE_INFINITY,
+      Number.POSITIVE_INFINITY,
+    ]);
   });
 
   it("rejects malformed histories with typed errors", () => {
-    const invoke: HistoryEvent = { process: 0, type: "invoke", f: "put", key: "x", value: 1, time: 0 };
+    const invoke: HistoryEvent = {
+      process: 0,
+      type: "invoke",
+      f: "put",
+      key: "x",
+      value: 1,
+      time: 0,
+    };
     expect(codeOf(() => pairHistory([invoke, { ...invoke, time: 1 }]))).toBe("DOUBLE_INVOKE");
     expect(codeOf(() => pairHistory([{ ...invoke, type: "ok" }]))).toBe("UNMATCHED_COMPLETION");
     expect(codeOf(() => pairHistory([invoke, { ...invoke, type: "ok", f: "get" }]))).toBe(
@@ -51,14 +62,37 @@ describe("pairHistory", () => {
     expect(codeOf(() => pairHistory([invoke, { ...invoke, type: "ok", key: "y" }]))).toBe(
       "MISMATCHED_COMPLETION",
     );
-    expect(codeOf(() => pairHistory([{ ...invoke, time: 5 }, { ...invoke, type: "ok", time: 4 }]))).toBe(
-      "BAD_TIME",
-    );
+    expect(
+      codeOf(() =>
+        pairHistory([
+          { ...invoke, time: 5 },
+          { ...invoke, type: "ok", time: 4 },
+        ]),
+      ),
+    ).toBe("BAD_TIME");
     expect(codeOf(() => pairHistory([{ ...invoke, time: Number.NaN }]))).toBe("BAD_TIME");
   });
 
+  it("throws a RaftError subclass carrying the closed code", () => {
+    try {
+      pairHistory([{ process: 0, type: "ok", f: "put", time: 0 }]);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(RaftError);
+      expect((error as HistoryError).name).toBe("HistoryError");
+      expect(HISTORY_ERROR_CODES).toContain((error as HistoryError).code);
+    }
+  });
+
   it("reports the offending event index", () => {
-    const invoke: HistoryEvent = { process: 0, type: "invoke", f: "put", key: "x", value: 1, time: 0 };
+    const invoke: HistoryEvent = {
+      process: 0,
+      type: "invoke",
+      f: "put",
+      key: "x",
+      value: 1,
+      time: 0,
+    };
     try {
       pairHistory([invoke, { ...invoke, process: 1, type: "ok" }]);
       expect.unreachable();
@@ -72,11 +106,15 @@ describe("pairHistory", () => {
 describe("kvOperationsFromHistory", () => {
   it("rejects unknown functions, missing keys and malformed values", () => {
     const base = { process: 0, type: "invoke", time: 0 } as const;
-    expect(codeOf(() => kvOperationsFromHistory([{ ...base, f: "append", key: "x" }]))).toBe("BAD_OPERATION");
-    expect(codeOf(() => kvOperationsFromHistory([{ ...base, f: "put", value: 1 }]))).toBe("BAD_OPERATION");
-    expect(codeOf(() => kvOperationsFromHistory([{ ...base, f: "put", key: "x", value: { a: 1 } }]))).toBe(
+    expect(codeOf(() => kvOperationsFromHistory([{ ...base, f: "append", key: "x" }]))).toBe(
       "BAD_OPERATION",
     );
+    expect(codeOf(() => kvOperationsFromHistory([{ ...base, f: "put", value: 1 }]))).toBe(
+      "BAD_OPERATION",
+    );
+    expect(
+      codeOf(() => kvOperationsFromHistory([{ ...base, f: "put", key: "x", value: { a: 1 } }])),
+    ).toBe("BAD_OPERATION");
     expect(codeOf(() => kvOperationsFromHistory([{ ...base, f: "cas", key: "x", value: 1 }]))).toBe(
       "BAD_OPERATION",
     );

@@ -64,7 +64,12 @@ export function generateKvHistory(plan: readonly PlannedKvOperation[]): HistoryE
     timed.push({
       time: call,
       order: 2 * i,
-      event: { ...base, type: "invoke", time: call, ...(input === undefined ? {} : { value: input }) },
+      event: {
+        ...base,
+        type: "invoke",
+        time: call,
+        ...(input === undefined ? {} : { value: input }),
+      },
     });
     timed.push({
       time: ret,

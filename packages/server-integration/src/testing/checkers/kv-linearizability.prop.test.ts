@@ -4,8 +4,10 @@ import type { HistoryEvent } from "./history";
 import type { PlannedKvOperation } from "./kv-generator";
 import { generateKvHistory } from "./kv-generator";
 import { checkKvHistory } from "./kv-linearizability";
+import type { KvInput, KvOutput, KvValue } from "./kv-model";
 import { kvOperationsFromHistory, kvRegisterModel } from "./kv-model";
 import { checkLinearizability } from "./linearizability";
+import type { Operation } from "./model";
 
 // Replay a failure with SEED=<printed seed> (fast-check prints the seed and path on failure).
 const seed = Number(process.env["SEED"] ?? 20_261_127);
@@ -31,7 +33,95 @@ function mutateRead(events: readonly HistoryEvent[], pick: number): HistoryEvent
   return events.map((event, i) => (i === at ? { ...event, value: NEVER_WRITTEN + pick } : event));
 }
 
+type KvOperation = Operation<KvInput, KvOutput>;
+
+/**
+ * The definition, by brute force: some subset of the indeterminate operations plus every
+ * determinate one, in some order that respects real time (never b before a when b returned
+ * strictly before a was called), replays through the register. Independent of the WGL code.
+ */
+function bruteForceLinearizable(ops: readonly KvOperation[]): boolean {
+  const indeterminate = ops.filter((op) => op.return === Number.POSITIVE_INFINITY);
+  const determinate = ops.filter((op) => op.return !== Number.POSITIVE_INFINITY);
+  for (let mask = 0; mask < 1 << indeterminate.length; mask++) {
+    const chosen = [...determinate, ...indeterminate.filter((_, i) => (mask >> i) & 1)];
+    if (somePermutation(chosen, [])) return true;
+  }
+  return false;
+}
+
+function somePermutation(remaining: readonly KvOperation[], order: KvOperation[]): boolean {
+  if (remaining.length === 0) return replays(order);
+  for (let i = 0; i < remaining.length; i++) {
+    const next = remaining[i] as KvOperation;
+    if (order.some((earlier) => next.return < earlier.call)) continue;
+    const rest = remaining.filter((_, j) => j !== i);
+    if (somePermutation(rest, [...order, next])) return true;
+  }
+  return false;
+}
+
+function replays(order: readonly KvOperation[]): boolean {
+  let state: KvValue = null;
+  for (const op of order) {
+    const [ok, next] = kvRegisterModel.step(state, op.input, op.output);
+    if (!ok) return false;
+    state = next;
+  }
+  return true;
+}
+
+const smallValue = fc.option(fc.integer({ min: 0, max: 2 }), { nil: null });
+const randomOperation: fc.Arbitrary<Omit<KvOperation, "id">> = fc
+  .record({
+    f: fc.constantFrom("put", "get", "cas"),
+    value: smallValue,
+    expected: smallValue,
+    swapped: fc.boolean(),
+    call: fc.integer({ min: 0, max: 20 }),
+    length: fc.integer({ min: 0, max: 12 }),
+    indeterminate: fc.integer({ min: 0, max: 5 }).map((n) => n === 0),
+  })
+  .map((r) => {
+    const input: KvInput =
+      r.f === "put"
+        ? { f: "put", value: r.value }
+        : r.f === "get"
+          ? { f: "get" }
+          : { f: "cas", expected: r.expected, value: r.value };
+    const output: KvOutput =
+      r.f === "put"
+        ? { f: "put" }
+        : r.f === "get"
+          ? { f: "get", value: r.value }
+          : { f: "cas", swapped: r.swapped };
+    return {
+      process: 0,
+      key: "x",
+      input,
+      output: r.indeterminate ? undefined : output,
+      call: r.call,
+      return: r.indeterminate ? Number.POSITIVE_INFINITY : r.call + r.length,
+    };
+  });
+
 describe("checkKvHistory (properties)", () => {
+  it("agrees with a brute-force search over every order on small random histories", () => {
+    let invalid = 0;
+    fc.assert(
+      fc.property(fc.array(randomOperation, { minLength: 1, maxLength: 6 }), (drafts) => {
+        const ops = drafts.map((op, id) => ({ ...op, id, process: id }));
+        const expected = bruteForceLinearizable(ops);
+        if (!expected) invalid++;
+        expect(checkLinearizability(kvRegisterModel, ops).valid).toBe(expected);
+      }),
+      { seed, numRuns: numRuns * 4 },
+    );
+    // Both verdicts must have been exercised.
+    expect(invalid).toBeGreaterThan(0);
+    expect(invalid).toBeLessThan(numRuns * 4);
+  });
+
   it("accepts every history produced by a sequential register with overlapping intervals", () => {
     fc.assert(
       fc.property(plan, (planned) => {
@@ -118,7 +208,12 @@ describe("checkKvHistory (properties)", () => {
       type: fc.constantFrom("invoke", "ok", "fail", "info"),
       f: fc.constantFrom("put", "get", "cas", "nope"),
       key: fc.constantFrom("a", "b"),
-      value: fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.tuple(fc.integer(), fc.integer())),
+      value: fc.oneof(
+        fc.integer(),
+        fc.string(),
+        fc.constant(null),
+        fc.tuple(fc.integer(), fc.integer()),
+      ),
       time: fc.integer({ min: 0, max: 50 }),
     });
     fc.assert(

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { OperationSpec } from "./history-builder";
 import { buildHistory } from "./history-builder";
+import type { PlannedKvOperation } from "./kv-generator";
+import { generateKvHistory } from "./kv-generator";
 import { checkKvHistory } from "./kv-linearizability";
 import type { KvInput, KvOutput } from "./kv-model";
 import { kvOperationsFromHistory, kvRegisterModel } from "./kv-model";
@@ -8,7 +10,13 @@ import type { LinearizabilityResult, NotLinearizableResult } from "./linearizabi
 import { checkLinearizability } from "./linearizability";
 import type { Operation } from "./model";
 
-const put = (process: number, call: number, ret: number | undefined, value: number, key = "x"): OperationSpec => ({
+const put = (
+  process: number,
+  call: number,
+  ret: number | undefined,
+  value: number,
+  key = "x",
+): OperationSpec => ({
   process,
   f: "put",
   key,
@@ -16,7 +24,13 @@ const put = (process: number, call: number, ret: number | undefined, value: numb
   ...(ret === undefined ? {} : { return: ret }),
   input: value,
 });
-const get = (process: number, call: number, ret: number, value: number | null, key = "x"): OperationSpec => ({
+const get = (
+  process: number,
+  call: number,
+  ret: number,
+  value: number | null,
+  key = "x",
+): OperationSpec => ({
   process,
   f: "get",
   key,
@@ -61,7 +75,11 @@ function expectOneMinimal(result: NotLinearizableResult<KvInput, KvOutput>): voi
       expect(verdict).toBe(true);
       continue;
     }
-    const orderless = rest.map((op) => ({ ...op, call: 0, return: op.return === Infinity ? op.return : 1 }));
+    const orderless = rest.map((op) => ({
+      ...op,
+      call: 0,
+      return: op.return === Infinity ? op.return : 1,
+    }));
     expect(checkLinearizability(kvRegisterModel, orderless).valid).toBe(false);
   }
 }
@@ -160,7 +178,15 @@ describe("checkKvHistory", () => {
 
   it("uses an explicit not-swapped result as evidence", () => {
     const ops: Operation<KvInput, KvOutput>[] = [
-      { id: 0, process: 0, key: "x", input: { f: "put", value: 1 }, output: { f: "put" }, call: 0, return: 1 },
+      {
+        id: 0,
+        process: 0,
+        key: "x",
+        input: { f: "put", value: 1 },
+        output: { f: "put" },
+        call: 0,
+        return: 1,
+      },
       {
         id: 1,
         process: 1,
@@ -186,9 +212,9 @@ describe("checkKvHistory", () => {
 
   it("does not assume an indeterminate write happened when reads say otherwise", () => {
     expect(check([put(0, 0, 1, 1), info(put(1, 2, 3, 2)), get(2, 4, 5, 1)]).valid).toBe(true);
-    expect(check([put(0, 0, 1, 1), info(put(1, 2, 3, 2)), get(2, 4, 5, 2), get(2, 6, 7, 1)]).valid).toBe(
-      false,
-    );
+    expect(
+      check([put(0, 0, 1, 1), info(put(1, 2, 3, 2)), get(2, 4, 5, 2), get(2, 6, 7, 1)]).valid,
+    ).toBe(false);
     // Once seen, an indeterminate write cannot be undone.
     expect(check([info(put(0, 0, 1, 1)), get(1, 5, 6, 1), get(1, 7, 8, null)]).valid).toBe(false);
   });
@@ -198,8 +224,12 @@ describe("checkKvHistory", () => {
   });
 
   it("applies an indeterminate compare-and-set only when its compare holds", () => {
-    expect(check([put(0, 0, 1, 0), cas(1, 2, undefined, 0, 1, "info"), get(2, 4, 5, 1)]).valid).toBe(true);
-    expect(check([put(0, 0, 1, 5), cas(1, 2, undefined, 0, 1, "info"), get(2, 4, 5, 1)]).valid).toBe(false);
+    expect(
+      check([put(0, 0, 1, 0), cas(1, 2, undefined, 0, 1, "info"), get(2, 4, 5, 1)]).valid,
+    ).toBe(true);
+    expect(
+      check([put(0, 0, 1, 5), cas(1, 2, undefined, 0, 1, "info"), get(2, 4, 5, 1)]).valid,
+    ).toBe(false);
   });
 
   it("rejects a read of a value never written", () => {
@@ -225,7 +255,10 @@ describe("checkKvHistory", () => {
     if (result.valid !== false) return;
     expect(result.key).toBe("c");
     expect(result.invalidKeys).toEqual(["c", "d"]);
-    expect(check([put(0, 0, 1, 1, "a"), get(1, 2, 3, null, "b")])).toMatchObject({ valid: true, keys: 2 });
+    expect(check([put(0, 0, 1, 1, "a"), get(1, 2, 3, null, "b")])).toMatchObject({
+      valid: true,
+      keys: 2,
+    });
   });
 
   it("finds a 1-minimal history inside a long failing one", () => {
@@ -270,6 +303,33 @@ describe("checkKvHistory", () => {
     expect(result.unknownKeys).toEqual(["x"]);
   });
 
+  it("answers unknown on a large generated history with ~100 concurrent clients and one bad read", () => {
+    const plan: PlannedKvOperation[] = Array.from({ length: 2_000 }, (_, i) => ({
+      key: "x",
+      f: i % 3 === 0 ? "get" : "put",
+      value: i,
+      expected: null,
+      lead: (i * 7919) % 500,
+      lag: (i * 104_729) % 500,
+      outcome: "ok",
+    }));
+    const events = generateKvHistory(plan);
+    const last = events.findLastIndex((e) => e.f === "get" && e.type === "ok");
+    const mutated = events.map((e, i) => (i === last ? { ...e, value: -1 } : e));
+    const result = checkKvHistory(mutated, { maxStepsPerKey: 50_000 });
+    expect(result).toMatchObject({ valid: "unknown", unknownKeys: ["x"] });
+  });
+
+  it("answers unknown when the memo cache outgrows its budget", () => {
+    const specs: OperationSpec[] = [];
+    for (let i = 0; i < 24; i++) specs.push(put(i, 0, 100, i));
+    specs.push(get(99, 0, 100, 1000));
+    const result = checkKvHistory(buildHistory(specs), { maxCacheBytesPerKey: 64 * 1024 });
+    expect(result).toMatchObject({ valid: "unknown" });
+    if (result.valid !== "unknown") return;
+    expect(result.reason).toContain("memo cache");
+  });
+
   it("answers unknown when the injected wall clock runs out", () => {
     const specs: OperationSpec[] = [];
     for (let i = 0; i < 24; i++) specs.push(put(i, 0, 100, i));
@@ -292,9 +352,12 @@ describe("checkKvHistory", () => {
   });
 
   it("can skip shrinking", () => {
-    const result = checkKvHistory(buildHistory([put(0, 0, 1, 1), put(0, 2, 3, 2), get(1, 4, 5, 1)]), {
-      shrink: false,
-    });
+    const result = checkKvHistory(
+      buildHistory([put(0, 0, 1, 1), put(0, 2, 3, 2), get(1, 4, 5, 1)]),
+      {
+        shrink: false,
+      },
+    );
     expect(result).toMatchObject({ valid: false, minimal: false });
     if (result.valid !== false) return;
     expect(result.minimalHistory).toHaveLength(3);
@@ -302,9 +365,15 @@ describe("checkKvHistory", () => {
 
   it("drops indeterminate reads up front", () => {
     const ops = kvOperationsFromHistory(
-      buildHistory([put(0, 0, 1, 1), { process: 1, f: "get", key: "x", call: 2, return: 3, type: "info" }]),
+      buildHistory([
+        put(0, 0, 1, 1),
+        { process: 1, f: "get", key: "x", call: 2, return: 3, type: "info" },
+      ]),
     );
     expect(ops[1]?.output).toBeUndefined();
-    expect(checkLinearizability(kvRegisterModel, ops)).toMatchObject({ valid: true, operations: 2 });
+    expect(checkLinearizability(kvRegisterModel, ops)).toMatchObject({
+      valid: true,
+      operations: 2,
+    });
   });
 });

@@ -154,7 +154,9 @@ function describeViolation<TState, TInput, TOutput>(
   const replayBudget: SearchBudget = {
     maxSteps: Math.max(
       budget.maxSteps,
-      options.shrink === false ? 0 : (options.shrink?.maxStepsPerCheck ?? DEFAULT_MAX_STEPS_PER_CHECK),
+      options.shrink === false
+        ? 0
+        : (options.shrink?.maxStepsPerCheck ?? DEFAULT_MAX_STEPS_PER_CHECK),
     ),
     maxCacheBytes: budget.maxCacheBytes,
   };

@@ -86,7 +86,11 @@ export function minimizeFailure<TState, TInput, TOutput>(
     if (!mayCheck()) return "undetermined";
     if (hasSequentialWitness(model, candidate, rank)) return "real-time";
     const orderless = verdict(withoutRealTime(candidate, rank));
-    return orderless === "linearizable" ? "real-time" : orderless === "violation" ? "value" : "undetermined";
+    return orderless === "linearizable"
+      ? "real-time"
+      : orderless === "violation"
+        ? "value"
+        : "undetermined";
   };
 
   let lo = 0;
@@ -99,7 +103,9 @@ export function minimizeFailure<TState, TInput, TOutput>(
   const prefix = ops.slice(0, hi);
   checks++;
   const hint = searchLinearization(model, prefix, budget, true);
-  if (hint.kind === "violation") hint.longest.forEach((op, i) => rank.set(op, i));
+  if (hint.kind === "violation") {
+    for (const [i, op] of hint.longest.entries()) rank.set(op, i);
+  }
   const supportPreserving = classify(prefix) === "real-time";
 
   // A candidate is kept when it still fails, and (preserving support) some order still explains

@@ -28,17 +28,28 @@ function idealRun(plan: readonly PlannedAppend[]): { history: HistoryEvent[]; st
     const point = 10 * (i + 1);
     // A producer still busy at this point lends the append to a fresh producer id.
     let producer = a.producer;
-    while ((busyUntil.get(producer) ?? -1) >= point - a.lead) producer += 100;
+    while ((busyUntil.get(producer) ?? Number.NEGATIVE_INFINITY) >= point - a.lead) producer += 100;
     const counter = counters.get(producer) ?? 0;
     counters.set(producer, counter + 1);
     const value = `${producer}-${counter}`;
     const call = point - a.lead;
     const ret = point + a.lag;
-    busyUntil.set(producer, a.outcome === "ok" || a.outcome === "fail" ? ret : Number.POSITIVE_INFINITY);
+    busyUntil.set(
+      producer,
+      a.outcome === "ok" || a.outcome === "fail" ? ret : Number.POSITIVE_INFINITY,
+    );
     if (a.outcome === "ok" || a.outcome === "info") stream.push(value);
     const type = a.outcome === "info-dropped" ? "info" : a.outcome;
-    timed.push({ time: call, order: 2 * i, event: { process: producer, type: "invoke", f: "append", value, time: call } });
-    timed.push({ time: ret, order: 2 * i + 1, event: { process: producer, type, f: "append", value, time: ret } });
+    timed.push({
+      time: call,
+      order: 2 * i,
+      event: { process: producer, type: "invoke", f: "append", value, time: call },
+    });
+    timed.push({
+      time: ret,
+      order: 2 * i + 1,
+      event: { process: producer, type, f: "append", value, time: ret },
+    });
   });
   timed.sort((x, y) => x.time - y.time || x.order - y.order);
   return { history: timed.map((t) => t.event), stream };
@@ -72,16 +83,22 @@ describe("checkQueue (properties)", () => {
     fc.assert(
       fc.property(plan, fc.nat(), (planned, pick) => {
         const { history, stream } = idealRun(planned);
-        const acked = new Set(
-          history.filter((e) => e.type === "ok").map((e) => e.value as string),
-        );
+        const acked = new Set(history.filter((e) => e.type === "ok").map((e) => e.value as string));
         const candidates = stream.filter((v) => acked.has(v));
         fc.pre(candidates.length > 0);
         const victim = candidates[pick % candidates.length] as string;
         const values = stream.filter((v) => v !== victim);
-        const report = checkQueue({ history, reads: [{ node: "n1", values }, { node: "n2", values }] });
+        const report = checkQueue({
+          history,
+          reads: [
+            { node: "n1", values },
+            { node: "n2", values },
+          ],
+        });
         expect(report.valid).toBe(false);
-        expect([...report.lost.prefix, ...report.lost.middle, ...report.lost.postfix]).toEqual([victim]);
+        expect([...report.lost.prefix, ...report.lost.middle, ...report.lost.postfix]).toEqual([
+          victim,
+        ]);
       }),
       { seed, numRuns },
     );
@@ -100,13 +117,17 @@ describe("checkQueue (properties)", () => {
       values: fc.array(fc.oneof(fc.string(), fc.constantFrom("0-1", "1-2", "2-3"))),
     });
     fc.assert(
-      fc.property(fc.array(event, { maxLength: 30 }), fc.array(read, { maxLength: 3 }), (events, reads) => {
-        try {
-          checkQueue({ history: events as HistoryEvent[], reads });
-        } catch (error) {
-          expect(error).toBeInstanceOf(HistoryError);
-        }
-      }),
+      fc.property(
+        fc.array(event, { maxLength: 30 }),
+        fc.array(read, { maxLength: 3 }),
+        (events, reads) => {
+          try {
+            checkQueue({ history: events as HistoryEvent[], reads });
+          } catch (error) {
+            expect(error).toBeInstanceOf(HistoryError);
+          }
+        },
+      ),
       { seed, numRuns },
     );
   });

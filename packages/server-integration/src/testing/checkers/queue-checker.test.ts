@@ -16,7 +16,11 @@ function appends(list: readonly Append[]): HistoryEvent[] {
   const timed: { time: number; order: number; event: HistoryEvent }[] = [];
   list.forEach((a, i) => {
     const process = a.value.split("-")[0] as string;
-    timed.push({ time: a.call, order: 2 * i, event: { process, type: "invoke", f: "append", value: a.value, time: a.call } });
+    timed.push({
+      time: a.call,
+      order: 2 * i,
+      event: { process, type: "invoke", f: "append", value: a.value, time: a.call },
+    });
     if (a.return !== undefined) {
       timed.push({
         time: a.return,
@@ -71,7 +75,12 @@ describe("checkQueue", () => {
   it("counts every lost value of a producer with nothing read as middle", () => {
     const history = appends([...sequential("0", 2), ...sequential("1", 3)]);
     const report = checkQueue({ history, reads: same(["0-0", "0-1"]) });
-    expect(report.lost).toEqual({ prefix: [], middle: ["1-0", "1-1", "1-2"], postfix: [], count: 3 });
+    expect(report.lost).toEqual({
+      prefix: [],
+      middle: ["1-0", "1-1", "1-2"],
+      postfix: [],
+      count: 3,
+    });
   });
 
   it("orders lost values numerically by counter", () => {
@@ -211,7 +220,10 @@ describe("checkQueue", () => {
     const list = sequential("0", 30);
     const history = appends(list);
     const reversed = list.map((a) => a.value).reverse();
-    const report = checkQueue({ history, reads: same(reversed, ["n1"]) }, { maxOrderViolations: 5 });
+    const report = checkQueue(
+      { history, reads: same(reversed, ["n1"]) },
+      { maxOrderViolations: 5 },
+    );
     expect(report.orderViolationCount).toBe(29);
     expect(report.orderViolations).toHaveLength(5);
   });
@@ -237,13 +249,23 @@ describe("checkQueue", () => {
       { value: "0-0", call: 2, return: 3 },
     ]);
     expect(codeOf(() => checkQueue({ history: twice, reads: [] }))).toBe("DUPLICATE_VALUE");
-    const bad: HistoryEvent[] = [{ process: 0, type: "invoke", f: "append", value: "nodash", time: 0 }];
+    const bad: HistoryEvent[] = [
+      { process: 0, type: "invoke", f: "append", value: "nodash", time: 0 },
+    ];
     expect(codeOf(() => checkQueue({ history: bad, reads: [] }))).toBe("BAD_OPERATION");
-    const numeric: HistoryEvent[] = [{ process: 0, type: "invoke", f: "append", value: 5, time: 0 }];
+    const numeric: HistoryEvent[] = [
+      { process: 0, type: "invoke", f: "append", value: 5, time: 0 },
+    ];
     expect(codeOf(() => checkQueue({ history: numeric, reads: [] }))).toBe("BAD_OPERATION");
     expect(
       codeOf(() =>
-        checkQueue({ history: [], reads: [{ node: "n1", values: [] }, { node: "n1", values: [] }] }),
+        checkQueue({
+          history: [],
+          reads: [
+            { node: "n1", values: [] },
+            { node: "n1", values: [] },
+          ],
+        }),
       ),
     ).toBe("BAD_OPERATION");
   });

@@ -125,31 +125,41 @@ function parseValue(value: string): ParsedValue | undefined {
   return { producer: match[1] as string, counter: Number(match[2]) };
 }
 
-function compareValues(a: string, b: string): number {
-  const pa = parseValue(a);
-  const pb = parseValue(b);
-  if (pa === undefined || pb === undefined) return a < b ? -1 : a > b ? 1 : 0;
-  if (pa.producer !== pb.producer) return pa.producer < pb.producer ? -1 : 1;
-  return pa.counter - pb.counter;
-}
-
+/** Sorts by producer, then numeric counter; unparsable values last, by plain string order. */
 function sorted(values: Iterable<string>): string[] {
-  return [...values].sort(compareValues);
+  // Decorate once: parsing inside the comparator would cost a regex run per comparison.
+  const decorated = [...values].map((value) => ({ value, parsed: parseValue(value) }));
+  decorated.sort((a, b) => {
+    const pa = a.parsed;
+    const pb = b.parsed;
+    if (pa === undefined || pb === undefined) {
+      if (pa !== pb) return pa === undefined ? 1 : -1;
+      return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
+    }
+    if (pa.producer !== pb.producer) return pa.producer < pb.producer ? -1 : 1;
+    return pa.counter - pb.counter;
+  });
+  return decorated.map((d) => d.value);
 }
 
 /** Appends by value, after validation. */
 interface Appends {
   readonly byValue: Map<string, PairedOperation>;
+  readonly parsed: Map<string, ParsedValue>;
   readonly acknowledged: Set<string>;
+  /** The acknowledged values, sorted by producer then counter. */
+  readonly acknowledgedSorted: readonly string[];
 }
 
 function collectAppends(history: readonly HistoryEvent[], appendF: string): Appends {
   const byValue = new Map<string, PairedOperation>();
+  const parsed = new Map<string, ParsedValue>();
   const acknowledged = new Set<string>();
   const appendEvents = history.filter((event) => event.f === appendF);
   for (const op of pairHistory(appendEvents)) {
     const value = op.input;
-    if (typeof value !== "string" || parseValue(value) === undefined) {
+    const parts = typeof value === "string" ? parseValue(value) : undefined;
+    if (typeof value !== "string" || parts === undefined) {
       throw new HistoryError(
         "BAD_OPERATION",
         `append ${op.index} has value ${JSON.stringify(value)}; expected "producer-counter"`,
@@ -160,17 +170,18 @@ function collectAppends(history: readonly HistoryEvent[], appendF: string): Appe
       throw new HistoryError("DUPLICATE_VALUE", `value ${value} is appended twice`, op.index);
     }
     byValue.set(value, op);
+    parsed.set(value, parts);
     if (op.status === "ok") acknowledged.add(value);
   }
-  return { byValue, acknowledged };
+  return { byValue, parsed, acknowledged, acknowledgedSorted: sorted(acknowledged) };
 }
 
 /** Splits acknowledged values missing from `present` by the producers' first/last OK values. */
 function lostValues(appends: Appends, present: ReadonlySet<string>): LostValues {
   const bounds = new Map<string, { first: number; last: number }>();
   for (const value of present) {
-    if (!appends.byValue.has(value)) continue;
-    const parsed = parseValue(value) as ParsedValue;
+    const parsed = appends.parsed.get(value);
+    if (parsed === undefined) continue;
     const bound = bounds.get(parsed.producer);
     if (bound === undefined)
       bounds.set(parsed.producer, { first: parsed.counter, last: parsed.counter });
@@ -182,9 +193,9 @@ function lostValues(appends: Appends, present: ReadonlySet<string>): LostValues 
   const prefix: string[] = [];
   const middle: string[] = [];
   const postfix: string[] = [];
-  for (const value of sorted(appends.acknowledged)) {
+  for (const value of appends.acknowledgedSorted) {
     if (present.has(value)) continue;
-    const parsed = parseValue(value) as ParsedValue;
+    const parsed = appends.parsed.get(value) as ParsedValue;
     const bound = bounds.get(parsed.producer);
     if (bound !== undefined && parsed.counter < bound.first) prefix.push(value);
     else if (bound !== undefined && parsed.counter > bound.last) postfix.push(value);
@@ -349,24 +360,26 @@ function checkRealTimeOrder(
 ): OrderResult {
   const listed: OrderViolation[] = [];
   let count = 0;
+  // One time-sorted event list serves every node; each node skips values it does not hold.
+  const events: { time: number; isAck: boolean; value: string }[] = [];
+  for (const [value, op] of appends.byValue) {
+    events.push({ time: op.call, isAck: false, value });
+    if (op.status === "ok") events.push({ time: op.return, isAck: true, value });
+  }
+  events.sort((x, y) => x.time - y.time || Number(x.isAck) - Number(y.isAck));
   for (const read of reads) {
     const position = new Map<string, number>();
     read.values.forEach((value, index) => {
       if (!position.has(value)) position.set(value, index);
     });
-    const events: { time: number; isAck: boolean; value: string }[] = [];
-    for (const [value, op] of appends.byValue) {
-      if (!position.has(value)) continue;
-      events.push({ time: op.call, isAck: false, value });
-      if (op.status === "ok") events.push({ time: op.return, isAck: true, value });
-    }
-    events.sort((x, y) => x.time - y.time || Number(x.isAck) - Number(y.isAck));
     let maxAcked: { value: string; position: number } | undefined;
     for (const event of events) {
-      const at = position.get(event.value) as number;
+      const at = position.get(event.value);
+      if (at === undefined) continue;
       if (event.isAck) {
-        if (maxAcked === undefined || at > maxAcked.position)
+        if (maxAcked === undefined || at > maxAcked.position) {
           maxAcked = { value: event.value, position: at };
+        }
       } else if (maxAcked !== undefined && at < maxAcked.position) {
         count++;
         if (listed.length < maxListed) {
