@@ -1,4 +1,5 @@
 import type { VoteRequest, VoteResponse } from "@raft/codec";
+import { hasUnknownTerm, isDamaged } from "./damage";
 import { becomeLeader } from "./leader";
 import type { RaftCore } from "./node";
 import { RaftState } from "./types";
@@ -27,9 +28,25 @@ export function electionTimeout(node: RaftCore): void {
     node.resetElectionTimer();
     return;
   }
-  // A node that has not processed everything committed may not lead yet (spec §5.4).
-  if (node.processedIndex < node.commit) {
+  // A paused node, or one that has not processed everything committed, may not lead yet
+  // (spec §5.4).
+  if (node.paused || node.processedIndex < node.commit) {
     node.armElectionTimer(Math.max(1, Math.floor(t.electionTimeoutMinMs / 4)));
+    return;
+  }
+  // Damaged records must be repaired before we could serve as leader (damage.ts).
+  if (isDamaged(node)) {
+    node.resetElectionTimer();
+    return;
+  }
+  // Our own removal is in flight, or a managed group does not count us: wait. (nats-server also
+  // waits while its own addition is in flight; we do not: the addition is in our configuration,
+  // and waiting let the checker find groups where no one could campaign.)
+  const change = node.membChange;
+  const removingSelf = change !== undefined && change.peer === node.id && !change.add;
+  if (removingSelf || (node.managed && !node.selfMember)) {
+    node.setLeader("");
+    node.armElectionTimer(t.electionTimeoutMinMs);
     return;
   }
   switchToCandidate(node);
@@ -48,6 +65,7 @@ export function switchToCandidate(node: RaftCore): void {
   }
   node.cancelCatchup();
   node.transferPending = false;
+  node.quorumPaused = false;
   node.term += 1;
   node.setVote(node.id);
   node.state = RaftState.Candidate;
@@ -76,6 +94,7 @@ export function switchToCandidate(node: RaftCore): void {
 function touch(node: RaftCore, peer: string): void {
   const p = node.peerState.get(peer);
   if (p !== undefined) p.lastSeen = node.now;
+  else node.trackUnknownPeer(peer);
 }
 
 /** Standard Raft up-to-date rule (Raft §5.4.1), as nats-server since 2.9.15. */
@@ -98,7 +117,8 @@ export function processVoteRequest(node: RaftCore, vr: VoteRequest, reply: strin
   if (vr.term === node.term) {
     const free = node.vote === "" || node.vote === vr.candidate;
     const upToDate = candidateUpToDate(node, vr);
-    if (free && upToDate && node.state === RaftState.Follower) {
+    // With a damaged record of unknown term we cannot tell whether the candidate is up to date.
+    if (free && upToDate && node.state === RaftState.Follower && !hasUnknownTerm(node)) {
       granted = true;
       node.setVote(vr.candidate);
       node.resetElectionTimer();
@@ -141,6 +161,8 @@ export function processVoteResponse(node: RaftCore, vr: VoteResponse): void {
     else node.votes.add(vr.peer);
   }
   if (!node.selfVoted) return;
-  const normal = node.votes.size + 1;
+  // During a quorum rescue, empty-log votes count as normal ones when our log is not empty.
+  const rescued = node.inRescue() && node.log.lastIndex > 0;
+  const normal = node.votes.size + 1 + (rescued ? node.emptyVotes.size : 0);
   if (normal >= node.qn || normal + node.emptyVotes.size >= node.csz) becomeLeader(node);
 }

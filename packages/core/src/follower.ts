@@ -5,7 +5,10 @@ import {
   EntryType,
   newInbox,
 } from "@raft/codec";
+import { followerQuorumPaused, learnCommit } from "./apply-control";
+import { isDamaged, repairFrom, requestRepair } from "./damage";
 import type { RaftCore } from "./node";
+import { installLeaderSnapshot, isSnapshotMessage } from "./snapshot";
 import { RaftState } from "./types";
 import { asciiOf, encodeAER } from "./wire";
 
@@ -60,7 +63,8 @@ export function processAppendEntry(node: RaftCore, ae: AppendEntry, ctx: AppendE
     const log = node.log;
     const stalled =
       log.lastIndex === c.progressIndex && node.now - c.progressAt > node.timing.catchupStallMs;
-    if ((log.lastTerm >= c.cterm && log.lastIndex >= c.cindex) || stalled) node.cancelCatchup();
+    const done = c.repair ? !isDamaged(node) : log.lastTerm >= c.cterm && log.lastIndex >= c.cindex;
+    if (done || stalled) node.cancelCatchup();
     else return;
   }
   if (ctx.isNew) {
@@ -71,6 +75,16 @@ export function processAppendEntry(node: RaftCore, ae: AppendEntry, ctx: AppendE
     if (p !== undefined) p.lastSeen = node.now;
   }
 
+  // Overrun (spec §5.12): too far behind applying, take no part in the quorum for now.
+  if (followerQuorumPaused(node)) return;
+  // Damaged records are repaired before anything new is stored (damage.ts).
+  if (isDamaged(node)) {
+    if (ctx.isNew) {
+      requestRepair(node, ae, ctx.reply);
+      return;
+    }
+    if (repairFrom(node, ae)) return;
+  }
   if (!matchLog(node, ae, ctx)) return;
 
   if (ae.entries.length > 0) {
@@ -88,7 +102,7 @@ export function processAppendEntry(node: RaftCore, ae: AppendEntry, ctx: AppendE
     }
     if (ctx.isNew) sideEffects(node, ae);
   }
-  if (ae.commit > node.commit) node.commitTo(Math.min(ae.commit, node.log.lastIndex));
+  if (ae.commit > node.commit) learnCommit(node, ae.commit);
   // Catchup entries are never acknowledged (HEAD/2.11+): they must not count toward quorum.
   // The planted bug `commitOlderTermByCount` restores nats-server 2.9.10's pair of rules: catchup
   // entries are acknowledged, and the leader counts acknowledgements of older terms.
@@ -135,6 +149,10 @@ function checkTerm(node: RaftCore, ae: AppendEntry, lt: number, ctx: AppendEntry
  */
 function matchLog(node: RaftCore, ae: AppendEntry, ctx: AppendEntryContext): boolean {
   const log = node.log;
+  if (!ctx.isNew && isSnapshotMessage(ae)) {
+    installLeaderSnapshot(node, ae);
+    return false;
+  }
   if (ae.pterm === log.lastTerm && ae.pindex === log.lastIndex) return true;
   if (ae.pindex > log.lastIndex) {
     if (ctx.isNew) startCatchup(node, ae, ctx.reply);
@@ -209,7 +227,8 @@ function sideEffects(node: RaftCore, ae: AppendEntry): void {
     if (e.type !== EntryType.LeaderTransfer) continue;
     if (asciiOf(e.data) === node.id && !node.observer) {
       node.transferPending = true;
-      node.armElectionTimer(node.timing.leaderTransferCampaignMs);
+      // A paused node campaigns when it resumes (spec §5.7 step 13).
+      if (!node.paused) node.armElectionTimer(node.timing.leaderTransferCampaignMs);
     }
   }
 }

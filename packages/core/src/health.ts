@@ -11,6 +11,7 @@ export function isCurrent(node: RaftCore): boolean {
   if (node.state === "leader") return true;
   if (node.leaderId === "" || node.catchup !== undefined) return false;
   if (node.now - node.leaderLastSeen > 2 * node.timing.heartbeatIntervalMs) return false;
+  if (node.paused && node.hcommit > node.commit) return false;
   return node.commit === node.appliedIndex;
 }
 

@@ -3,6 +3,7 @@ import { processVoteRequest, processVoteResponse } from "./election";
 import { processAppendEntry } from "./follower";
 import { processAppendEntryResponse, queueEntries } from "./leader";
 import type { RaftCore } from "./node";
+import { readResponse } from "./read-index";
 import type { Frame, Inbound } from "./types";
 import { decodeFrame, type FrameKind } from "./wire";
 
@@ -30,9 +31,12 @@ export function stepInbound(node: RaftCore, inbound: Inbound): void {
       });
       return;
     }
-    case "appendEntryResponse":
+    case "appendEntryResponse": {
+      const forRead = inbound.subject === node.readRound?.inbox;
       processAppendEntryResponse(node, frame.response, inbound.reply);
+      if (forRead) readResponse(node, frame.response);
       return;
+    }
     case "voteRequest":
       processVoteRequest(node, frame.request, inbound.reply);
       return;
@@ -43,8 +47,11 @@ export function stepInbound(node: RaftCore, inbound: Inbound): void {
       stepProposal(node, frame.data, inbound.reply);
       return;
     case "removePeer":
+      // A forwarded removal: only a leader that committed its no-op takes it (spec §5.6).
+      if (node.state !== "leader" || !node.leaderReady) node.droppedProposals++;
+      else if (!node.proposeRemovePeer(frame.peer).ok) node.droppedProposals++;
+      return;
     case "proposalReply":
-      // Membership changes arrive with part 2 of the core (#6); until then they are dropped.
       node.droppedProposals++;
       return;
   }
@@ -55,6 +62,7 @@ function kindOf(node: RaftCore, subject: string): FrameKind | undefined {
   if (subject === s.appendEntry) return "appendEntry";
   if (subject === s.vote) return "voteRequest";
   if (subject === s.appendEntryReply) return "appendEntryResponse";
+  if (subject === node.readRound?.inbox) return "appendEntryResponse";
   if (subject === s.voteReply) return "voteResponse";
   if (subject === s.proposal) return "proposal";
   if (subject === s.removePeer) return "removePeer";

@@ -1,12 +1,8 @@
-import {
-  type AppendEntry,
-  type AppendEntryResponse,
-  type Entry,
-  EntryType,
-  encodePeerState,
-} from "@raft/codec";
+import { type AppendEntry, type AppendEntryResponse, type Entry, EntryType } from "@raft/codec";
 import { BATCH_BYTES_MAX, BATCH_ENTRIES_MAX, CATCHUP_BYTES_MAX } from "./config";
+import { encodeMembership } from "./membership";
 import type { RaftCore } from "./node";
+import { snapshotMessage } from "./snapshot";
 import { RaftState } from "./types";
 import { bytesOfAscii } from "./wire";
 
@@ -30,11 +26,7 @@ export function becomeLeader(node: RaftCore): void {
   for (const p of node.peerState.values()) p.li = 0;
   node.out.subscribe.push(node.subjects.proposal, node.subjects.removePeer);
   node.quorumCheckAt = node.now + node.timing.lostQuorumCheckMs;
-  const peers = [node.id, ...node.peerState.keys()];
-  const noop: Entry = {
-    type: EntryType.PeerState,
-    data: encodePeerState({ clusterSize: node.csz, peers, extState: 0 }),
-  };
+  const noop: Entry = { type: EntryType.PeerState, data: encodeMembership(node) };
   node.noopIndex = sendAppendEntry(node, [noop]);
 }
 
@@ -77,7 +69,11 @@ export function flushProposals(node: RaftCore): void {
  * returned; a heartbeat (no entries) is not stored and returns the last index. Append entries may
  * leave before our own write is durable: our own acknowledgement waits for `advance`.
  */
-export function sendAppendEntry(node: RaftCore, entries: readonly Entry[]): number {
+export function sendAppendEntry(
+  node: RaftCore,
+  entries: readonly Entry[],
+  reply: string = node.subjects.appendEntryReply,
+): number {
   const ae: AppendEntry = {
     leader: node.id,
     term: node.term,
@@ -92,7 +88,7 @@ export function sendAppendEntry(node: RaftCore, entries: readonly Entry[]): numb
   if (entries.length > 0) index = node.appendRecord(ae, data);
   node.send(
     node.subjects.appendEntry,
-    node.subjects.appendEntryReply,
+    reply,
     { kind: "appendEntry", appendEntry: ae },
     data,
     false,
@@ -103,7 +99,8 @@ export function sendAppendEntry(node: RaftCore, entries: readonly Entry[]): numb
 
 /** Send an empty append entry: keeps followers' timers quiet and carries the commit index. */
 export function sendHeartbeat(node: RaftCore): void {
-  sendAppendEntry(node, []);
+  // While a read round runs, heartbeats ask on its inbox: a lost round heartbeat is retried.
+  sendAppendEntry(node, [], node.readRound?.inbox ?? node.subjects.appendEntryReply);
 }
 
 /** Handle an append-entry response (spec §5.8). */
@@ -115,6 +112,7 @@ export function processAppendEntryResponse(
   const peer = node.peerState.get(ar.peer);
   if (peer !== undefined) peer.lastSeen = node.now;
   if (node.state !== RaftState.Leader) return;
+  if (peer === undefined) node.trackUnknownPeer(ar.peer);
   if (ar.success) {
     if (peer === undefined) return;
     if (ar.index > peer.li) peer.li = ar.index;
@@ -153,12 +151,18 @@ function trackResponse(node: RaftCore, ar: AppendEntryResponse): void {
  */
 export function maybeCommitAsLeader(node: RaftCore): void {
   let best = node.commit;
-  const self = (index: number): number => (index <= node.stableLast ? 1 : 0);
+  // A leader outside its own peer set (removing itself) does not count itself.
+  const self = (index: number): number => (node.selfMember && index <= node.stableLast ? 1 : 0);
   for (const [index, set] of node.acks) {
     if (index <= best) continue;
-    if (set.size + self(index) >= node.qn) best = index;
+    if (members(node, set) + self(index) >= node.qn) best = index;
   }
-  if (node.qn <= 1 && node.stableLast > best && node.log.term(node.stableLast) === node.term) {
+  if (
+    node.qn <= 1 &&
+    node.selfMember &&
+    node.stableLast > best &&
+    node.log.term(node.stableLast) === node.term
+  ) {
     best = node.stableLast;
   }
   if (best <= node.commit) return;
@@ -166,6 +170,16 @@ export function maybeCommitAsLeader(node: RaftCore): void {
   for (const index of node.acks.keys()) if (index <= best) node.acks.delete(index);
   // Let followers learn the new commit now unless a batch is about to carry it anyway.
   if (node.pendingEntries.length === 0 && node.peerState.size > 0) sendHeartbeat(node);
+}
+
+/**
+ * Acknowledgements from current members only: after a removal shrinks the quorum, the removed
+ * peer's earlier acknowledgements must not count toward the new configuration's majority.
+ */
+function members(node: RaftCore, acks: ReadonlySet<string>): number {
+  let n = 0;
+  for (const p of acks) if (node.peerState.has(p)) n++;
+  return n;
 }
 
 /** Step down when fewer than a quorum were heard from recently (spec §5.6). */
@@ -204,20 +218,25 @@ function streamCatchup(node: RaftCore, ar: AppendEntryResponse, inbox: string): 
   const log = node.log;
   let start = ar.index + 1;
   if (ar.index > 0 && log.term(ar.index) !== ar.term) start = ar.index;
-  if (start < log.firstIndex()) return;
   let bytes = 0;
+  if (start < log.firstIndex()) {
+    // Behind our compacted log: the snapshot goes first, as [Snapshot, PeerState] (spec §5.10).
+    const snap = node.snap;
+    if (snap === undefined) return;
+    bytes += sendCatchup(node, inbox, snapshotMessage(node, snap));
+    start = snap.index + 1;
+  }
   for (let i = start; i <= log.lastIndex && bytes < CATCHUP_BYTES_MAX; i++) {
     const stored = log.entry(i);
     if (stored === undefined) return;
-    const ae: AppendEntry = { ...stored, lterm: node.term };
-    const data = node.encode(ae);
-    bytes += data.length;
-    node.send(
-      inbox,
-      node.subjects.appendEntryReply,
-      { kind: "appendEntry", appendEntry: ae },
-      data,
-      false,
-    );
+    bytes += sendCatchup(node, inbox, { ...stored, lterm: node.term });
   }
+}
+
+/** Send one catchup message to `inbox`; returns its size. */
+function sendCatchup(node: RaftCore, inbox: string, ae: AppendEntry): number {
+  const data = node.encode(ae);
+  const frame = { kind: "appendEntry", appendEntry: ae } as const;
+  node.send(inbox, node.subjects.appendEntryReply, frame, data, false);
+  return data.length;
 }

@@ -13,7 +13,10 @@ import {
   voteSubject,
 } from "@raft/codec";
 import { collectCommitted, recoverCommit } from "./apply";
+import { drainAndReplaySnapshot, leaderOverrun, pauseApply, resumeApply } from "./apply-control";
+import { type Checkpoint, createCheckpoint } from "./checkpoint";
 import { type ResolvedTiming, resolveTiming } from "./config";
+import { forgetDamageAbove, initDamage } from "./damage";
 import { electionTimeout, processVoteResponse } from "./election";
 import { RaftCoreError } from "./errors";
 import { hasQuorum, isCurrent, peerInfos } from "./health";
@@ -26,13 +29,35 @@ import {
   sendHeartbeat,
   stepDownLeader,
 } from "./leader";
+import {
+  applyAppended,
+  commitMembership,
+  encodeMembership,
+  type MembershipChange,
+  memberIds,
+  revertAfter,
+} from "./membership";
+import {
+  adjustBootClusterSize,
+  adjustClusterSize,
+  evictPeers,
+  expireRescue,
+  maybeAutoAdd,
+  proposeMembership,
+  proposeRemoval,
+  replayMembership,
+  rescueQuorum,
+} from "./membership-requests";
 import { RaftLog } from "./raft-log";
+import { failReads, type PendingRead, type ReadRound, requestRead } from "./read-index";
 import { ReadyBuilder } from "./ready-builder";
+import { applyPeerStateBytes, installOwnSnapshot, startupCompaction } from "./snapshot";
 import type {
   Frame,
   HardState,
   Inbound,
   LogView,
+  MembershipResult,
   OutboundMessage,
   PeerInfo,
   ProposeResult,
@@ -43,6 +68,9 @@ import type {
   RaftStats,
   RaftSubjects,
   Ready,
+  SnapshotCheckpoint,
+  SnapshotRecord,
+  SnapshotResult,
   SoftState,
   UnsafeTestingFaults,
 } from "./types";
@@ -66,6 +94,8 @@ export interface CatchupState {
   /** When `log.lastIndex` last moved during this catchup. */
   progressAt: number;
   progressIndex: number;
+  /** Asked for to repair damaged records (damage.ts): done when nothing is damaged any more. */
+  readonly repair?: boolean;
 }
 
 /**
@@ -87,6 +117,28 @@ export class RaftCore implements RaftNode {
   csz: number;
   qn: number;
 
+  // Membership (membership.ts, membership-requests.ts).
+  readonly managed: boolean;
+  /** This node is in its own peer set. */
+  selfMember: boolean;
+  membChange: MembershipChange | undefined = undefined;
+  /** Index of the newest membership entry applied (peer states older than it are ignored). */
+  membershipIndex = 0;
+  /** Removed peers and when (tick clock) their removal committed. */
+  readonly removed: Map<string, number> = new Map();
+  rescue: { readonly qn: number; readonly until: number } | undefined = undefined;
+
+  // Apply control and overrun (apply-control.ts).
+  readonly limits: { readonly overrunEntries: number; readonly overrunResumeEntries: number };
+  paused = false;
+  /** Highest commit learned while paused. */
+  hcommit = 0;
+  /** After `drainAndReplaySnapshot`: deliver nothing beyond this until `resumeApply`. */
+  applyLimit: number | undefined = undefined;
+  /** Follower overrun: append entries are dropped until the apply lag is small again. */
+  quorumPaused = false;
+  private writeErr: unknown = undefined;
+
   state: RaftState = RaftState.Follower;
   term: number;
   vote: string;
@@ -102,7 +154,7 @@ export class RaftCore implements RaftNode {
   appliedIndex = 0;
   /** Last index handed out in `Ready.committed`. */
   delivered = 0;
-  private readonly replayTarget: number;
+  private replayTarget: number;
   private replayDoneSent = false;
 
   now: number;
@@ -132,6 +184,24 @@ export class RaftCore implements RaftNode {
   /** Last time a candidate signalled `isLeader=false` for lost quorum. */
   lostQuorumSignalAt = 0;
 
+  // Read barriers (read-index.ts).
+  readQueue: PendingRead[] = [];
+  readRound: ReadRound | undefined = undefined;
+  private readCounter = 0;
+
+  // Snapshots (snapshot.ts).
+  /** The newest snapshot (own or received), kept to send to followers behind the compacted log. */
+  snap: SnapshotRecord | undefined;
+  /** A snapshot to deliver to the upper layer as a committed entry before anything after it. */
+  snapshotDelivery: SnapshotRecord | undefined;
+  /** The open snapshot checkpoint, if any. */
+  checkpoint: Checkpoint | undefined = undefined;
+  /** An own snapshot was handed out and its Ready is not advanced yet (`BUSY`). */
+  private snapshotInFlight = false;
+
+  /** Damaged records not repaired yet: index → term (undefined when unknown). */
+  readonly damage: Map<number, number | undefined> = new Map();
+
   // Follower state.
   leaderLastSeen = 0;
   catchup: CatchupState | undefined = undefined;
@@ -157,7 +227,13 @@ export class RaftCore implements RaftNode {
     for (const p of options.peers) {
       if (p !== this.id) this.peerState.set(p, { lastSeen: 0, li: 0 });
     }
-    this.csz = Math.max(options.clusterSize ?? 0, this.peerState.size + 1);
+    this.managed = options.managed ?? true;
+    this.limits = {
+      overrunEntries: options.limits?.overrunEntries ?? 100_000,
+      overrunResumeEntries: options.limits?.overrunResumeEntries ?? 10_000,
+    };
+    this.selfMember = options.peers.includes(this.id);
+    this.csz = Math.max(options.clusterSize ?? 0, this.peerState.size + (this.selfMember ? 1 : 0));
     this.qn = Math.floor(this.csz / 2) + 1;
     this.observer = options.observer ?? false;
     const hs = options.hardState ?? { term: 0, vote: "" };
@@ -173,14 +249,29 @@ export class RaftCore implements RaftNode {
       appendEntryReply: replySubject(newInbox(this.random)),
     };
     this.view = options.log;
-    this.log = new RaftLog(options.log);
+    const snap = options.snapshot;
+    this.snap = snap;
+    this.snapshotDelivery = snap;
+    this.log = new RaftLog(options.log, snap);
     this.initializing = this.log.lastIndex === 0;
     this.stableLast = this.log.lastIndex;
-    this.out = new ReadyBuilder(this.log.lastIndex);
+    this.out = new ReadyBuilder(options.log.lastIndex());
+    if (snap !== undefined) {
+      applyPeerStateBytes(this, snap.peerState);
+      this.membershipIndex = snap.index;
+      startupCompaction(this, options.log, snap);
+    }
     // Start-up replay (spec §5.9): commit is not persisted; it is recovered from the commit
-    // indexes carried by the stored append entries, and everything up to it is re-delivered.
-    this.replayTarget = recoverCommit(this.log);
+    // indexes carried by the stored append entries, and everything up to it is re-delivered
+    // (after the snapshot, if any).
+    this.replayTarget = Math.max(recoverCommit(this.log), snap?.index ?? 0);
     this.commit = this.replayTarget;
+    // Membership entries take effect when stored: replay them over the configured peer set.
+    replayMembership(this);
+    if (options.damaged !== undefined && options.damaged.length > 0) {
+      initDamage(this, options.damaged);
+      this.replayTarget = Math.min(this.replayTarget, this.commit);
+    }
     this.lastSoft = { state: this.state, leaderId: "", term: this.term };
     this.resetElectionTimer();
   }
@@ -206,6 +297,7 @@ export class RaftCore implements RaftNode {
   tick(now: number): void {
     if (this.state === RaftState.Closed || now < this.now) return;
     this.now = now;
+    expireRescue(this);
     if (this.state === RaftState.Leader) {
       if (now >= this.quorumCheckAt) checkLostQuorum(this);
       if (
@@ -247,6 +339,7 @@ export class RaftCore implements RaftNode {
     const wasLeader = this.state === RaftState.Leader;
     const wasCandidate = this.state === RaftState.Candidate;
     if (wasLeader) {
+      failReads(this, "NOT_LEADER");
       this.acks.clear();
       this.pendingEntries = [];
       this.pendingReplies = [];
@@ -294,7 +387,23 @@ export class RaftCore implements RaftNode {
     const index = this.log.append(ae.term, ae, data);
     this.out.append.push({ index, term: ae.term, data });
     if (this.initializing && ae.entries.length > 0) this.initializing = false;
+    this.applyMembershipOf(index, ae.entries);
     return index;
+  }
+
+  /** The highest index that may be handed to the upper layer now. */
+  deliverable(): number {
+    return this.applyLimit === undefined ? this.commit : Math.min(this.commit, this.applyLimit);
+  }
+
+  /** Membership entries take effect when stored (spec §5.7 step 13, §5.14). */
+  applyMembershipOf(index: number, entries: readonly Entry[]): void {
+    for (const e of entries) {
+      if (e.type === EntryType.AddPeer || e.type === EntryType.RemovePeer) {
+        applyAppended(this, index, entries);
+        return;
+      }
+    }
   }
 
   /** Truncate the log after `index`; never below commit (Raft: committed entries are final). */
@@ -304,6 +413,8 @@ export class RaftCore implements RaftNode {
     }
     this.log.truncateAfter(index);
     this.out.truncate(index);
+    revertAfter(this, index);
+    forgetDamageAbove(this, index);
     if (this.stableLast > index) this.stableLast = index;
     if (this.inflight !== undefined && this.inflight.last > index) this.inflight.last = index;
   }
@@ -312,6 +423,7 @@ export class RaftCore implements RaftNode {
   commitTo(index: number): void {
     if (index <= this.commit) return;
     this.commit = index;
+    commitMembership(this);
   }
 
   encode(ae: AppendEntry): Uint8Array {
@@ -333,6 +445,7 @@ export class RaftCore implements RaftNode {
     if (this.state === RaftState.Closed) return this.refuse("CLOSED");
     // Term fencing (spec §1): term 0 is never current for a leader, so it always fails.
     if (this.state !== RaftState.Leader || term !== this.term) return this.refuse("NOT_LEADER");
+    if (leaderOverrun(this)) return this.refuse("NOT_LEADER");
     if (entries.length > 0) queueEntries(this, entries);
     return OK;
   }
@@ -376,8 +489,8 @@ export class RaftCore implements RaftNode {
     return this.observer;
   }
 
-  processed(index: number, applied: number): void {
-    if (this.state === RaftState.Closed || index > this.commit) return;
+  processed(index: number, applied: number): RaftSize {
+    if (this.state === RaftState.Closed || index > this.commit) return this.compactable();
     if (index > this.processedIndex) this.processedIndex = index;
     const a = Math.min(applied, index);
     if (a > this.appliedIndex) this.appliedIndex = a;
@@ -392,10 +505,155 @@ export class RaftCore implements RaftNode {
       this.leaderSinceAt = this.now;
       this.out.leadChange = { isLeader: true, term: this.term };
     }
+    return this.compactable();
   }
 
-  applied(index: number): void {
-    this.processed(index, index);
+  applied(index: number): RaftSize {
+    return this.processed(index, index);
+  }
+
+  /** Applied entries above the snapshot, and their estimated share of the stored bytes. */
+  private compactable(): RaftSize {
+    const entries = Math.max(0, this.appliedIndex - this.log.baseIndex);
+    const held = this.size();
+    const bytes =
+      held.entries > 0
+        ? Math.floor((held.bytes * Math.min(entries, held.entries)) / held.entries)
+        : 0;
+    return { entries, bytes };
+  }
+
+  readIndex(requestId?: string): string {
+    const id = requestId ?? `r${++this.readCounter}`;
+    requestRead(this, id);
+    return id;
+  }
+
+  installSnapshot(data: Uint8Array, force = false): SnapshotResult {
+    if (this.state === RaftState.Closed) return { ok: false, code: "CLOSED" };
+    if (this.checkpoint !== undefined) {
+      if (!force) return { ok: false, code: "BUSY" };
+      this.checkpoint.abort();
+    }
+    return this.installSnapshotAt(data, this.appliedIndex);
+  }
+
+  /** Own snapshot at `index` (≤ applied); shared by `installSnapshot` and checkpoints. */
+  installSnapshotAt(data: Uint8Array, index: number): SnapshotResult {
+    if (this.snapshotInFlight) return { ok: false, code: "BUSY" };
+    const r = installOwnSnapshot(this, data, index);
+    if (r.ok) this.snapshotInFlight = true;
+    return r;
+  }
+
+  createSnapshotCheckpoint(force = false): SnapshotCheckpoint | undefined {
+    return createCheckpoint(this, force);
+  }
+
+  proposeAddPeer(peer: string): MembershipResult {
+    return proposeMembership(this, peer, true);
+  }
+
+  proposeRemovePeer(peer: string): MembershipResult {
+    return proposeRemoval(this, peer);
+  }
+
+  membershipChangeInProgress(): boolean {
+    return this.membChange !== undefined;
+  }
+
+  peerNames(): readonly string[] {
+    return memberIds(this);
+  }
+
+  adjustClusterSize(size: number): MembershipResult {
+    return adjustClusterSize(this, size);
+  }
+
+  adjustBootClusterSize(size: number): MembershipResult {
+    return adjustBootClusterSize(this, size);
+  }
+
+  evictPeers(peers: readonly string[]): MembershipResult {
+    return evictPeers(this, peers);
+  }
+
+  rescueQuorum(quorum: number): MembershipResult {
+    return rescueQuorum(this, quorum);
+  }
+
+  inRescue(): boolean {
+    return this.rescue !== undefined && this.now < this.rescue.until;
+  }
+
+  pauseApply(): boolean {
+    return pauseApply(this);
+  }
+
+  resumeApply(): boolean {
+    return resumeApply(this);
+  }
+
+  isPaused(): boolean {
+    return this.paused;
+  }
+
+  drainAndReplaySnapshot(): boolean {
+    return drainAndReplaySnapshot(this);
+  }
+
+  reportWriteError(error: unknown): void {
+    if (this.state === RaftState.Closed) return;
+    this.writeErr = error;
+    this.close();
+  }
+
+  writeError(): unknown {
+    return this.writeErr;
+  }
+
+  reset(): void {
+    if (this.state === RaftState.Closed) return;
+    if (this.state !== RaftState.Follower) this.becomeFollower("");
+    this.cancelCatchup();
+    this.setLeader("");
+    this.pendingEntries = [];
+    this.pendingReplies = [];
+    this.acks.clear();
+    this.log.resetTo(0, 0);
+    this.out.wipeAll();
+    this.stableLast = 0;
+    if (this.inflight !== undefined) this.inflight.last = 0;
+    this.commit = 0;
+    this.processedIndex = 0;
+    this.appliedIndex = 0;
+    this.delivered = 0;
+    this.hcommit = 0;
+    this.applyLimit = undefined;
+    this.paused = false;
+    this.quorumPaused = false;
+    this.snap = undefined;
+    this.snapshotDelivery = undefined;
+    this.checkpoint?.abort();
+    this.damage.clear();
+    this.membChange = undefined;
+    this.membershipIndex = 0;
+    this.removed.clear();
+    this.rescue = undefined;
+    this.peerState.clear();
+    this.selfMember = true;
+    this.csz = 1;
+    this.qn = 1;
+    this.out.peerState = encodeMembership(this);
+    this.term = 0;
+    this.setVote("");
+    this.initializing = true;
+    this.resetElectionTimer();
+  }
+
+  /** An unknown peer was heard from (spec §5.14 trackPeer). */
+  trackUnknownPeer(peer: string): void {
+    maybeAutoAdd(this, peer);
   }
 
   // ---------------------------------------------------------------- Ready cycle
@@ -406,8 +664,9 @@ export class RaftCore implements RaftNode {
       this.out.pending() ||
       this.pendingEntries.length > 0 ||
       this.pendingReplies.length > 0 ||
-      this.commit > this.delivered ||
-      !this.replayDoneSent ||
+      (this.deliverable() > this.delivered && !this.damage.has(this.delivered + 1)) ||
+      this.snapshotDelivery !== undefined ||
+      (!this.replayDoneSent && this.delivered >= this.replayTarget) ||
       this.softChanged()
     );
   }
@@ -436,6 +695,7 @@ export class RaftCore implements RaftNode {
       throw new RaftCoreError("NOT_IN_FLIGHT", "advance() needs the Ready returned by ready()");
     }
     this.inflight = undefined;
+    if (ready.snapshot !== undefined) this.snapshotInFlight = false;
     this.stableLast = Math.min(inflight.last, this.log.lastIndex);
     if (ready.hardState !== undefined) this.persistedHardState = ready.hardState;
     if (this.state === RaftState.Closed) return;
@@ -483,7 +743,9 @@ export class RaftCore implements RaftNode {
   }
 
   progress(): RaftProgress {
-    return { index: this.log.lastIndex, commit: this.commit, applied: this.appliedIndex };
+    // While paused (or after a drain) the highest commit learned is reported (spec §5.13).
+    const commit = Math.max(this.commit, this.hcommit);
+    return { index: this.log.lastIndex, commit, applied: this.appliedIndex };
   }
 
   size(): RaftSize {
@@ -523,6 +785,8 @@ export class RaftCore implements RaftNode {
     if (this.state === RaftState.Closed) return;
     const wasLeader = this.state === RaftState.Leader;
     this.state = RaftState.Closed;
+    this.checkpoint?.abort();
+    failReads(this, "CLOSED");
     if (wasLeader) this.out.leadChange = { isLeader: false, term: this.term };
     this.cancelCatchup();
   }

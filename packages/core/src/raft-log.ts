@@ -11,6 +11,10 @@ import { decodeAE } from "./wire";
  *
  * Invariant: records below `cacheStart` are persisted and unchanged in the view, so they can be read
  * from it even while a truncation above them is still on its way to the shell.
+ *
+ * The log starts after the last snapshot (`baseIndex`, `baseTerm`, nats-server's papplied): indexes
+ * at or below it are compacted, whatever the view still holds there, and `term(baseIndex)` is the
+ * snapshot's term.
  */
 export class RaftLog {
   private readonly view: LogView;
@@ -23,40 +27,72 @@ export class RaftLog {
   private terms: number[] = [];
   private entries: AppendEntry[] = [];
   private datas: Uint8Array[] = [];
+  /**
+   * Records repaired in place (damaged in the view, refetched from the leader), served until the
+   * view holds them again; also terms known for damaged records whose header did not survive.
+   */
+  private readonly repaired = new Map<
+    number,
+    { term: number; ae: AppendEntry; data: Uint8Array }
+  >();
+  private readonly knownTerms = new Map<number, number>();
+  /** Index of the last snapshot; 0 when none. */
+  baseIndex: number;
+  /** Term of the last snapshot. */
+  baseTerm: number;
+  /**
+   * True when start-up found the view inconsistent with the snapshot (a gap between the snapshot
+   * and the first record, or a log ending below the snapshot) and dropped every stored record.
+   */
+  readonly resetAtStart: boolean;
 
-  constructor(view: LogView) {
+  constructor(view: LogView, base: { readonly index: number; readonly term: number } = ZERO) {
     this.view = view;
-    this.lastIndex = view.lastIndex();
-    this.lastTerm = this.lastIndex > 0 ? (view.term(this.lastIndex) ?? 0) : 0;
+    this.baseIndex = base.index;
+    this.baseTerm = base.term;
+    const last = view.lastIndex();
+    const gap = last > base.index && view.firstIndex() > base.index + 1;
+    this.resetAtStart = base.index > 0 && (last < base.index || gap);
+    if (this.resetAtStart || last <= base.index) {
+      this.lastIndex = base.index;
+      this.lastTerm = base.term;
+    } else {
+      this.lastIndex = last;
+      this.lastTerm = last > 0 ? (view.term(last) ?? 0) : 0;
+    }
     this.cacheStart = this.lastIndex + 1;
   }
 
   /** First index held (by the view, or by the cache after a truncation below it). */
   firstIndex(): number {
-    return Math.min(this.view.firstIndex(), this.cacheStart);
+    return Math.max(this.baseIndex + 1, Math.min(this.view.firstIndex(), this.cacheStart));
   }
 
-  /** Term at `index`; 0 for index 0; `undefined` when not held. */
+  /** Term at `index`; the snapshot's term at `baseIndex` (0 for 0); `undefined` when not held. */
   term(index: number): number | undefined {
-    if (index === 0) return 0;
-    if (index > this.lastIndex || index < 0) return undefined;
+    if (index === this.baseIndex) return this.baseTerm;
+    if (index > this.lastIndex || index < this.baseIndex) return undefined;
     if (index >= this.cacheStart) return this.terms[this.head + index - this.cacheStart];
-    return this.view.term(index);
+    const r = this.repaired.get(index);
+    if (r !== undefined) return r.term;
+    return this.view.term(index) ?? this.knownTerms.get(index);
   }
 
   /** Decoded append entry at `index`, `undefined` when not held or undecodable. */
   entry(index: number): AppendEntry | undefined {
-    if (index > this.lastIndex || index <= 0) return undefined;
+    if (index > this.lastIndex || index <= this.baseIndex) return undefined;
     if (index >= this.cacheStart) return this.entries[this.head + index - this.cacheStart];
+    const r = this.repaired.get(index);
+    if (r !== undefined) return r.ae;
     const bytes = this.view.entry(index);
     return bytes === undefined ? undefined : decodeAE(bytes);
   }
 
   /** Encoded record at `index`. */
   data(index: number): Uint8Array | undefined {
-    if (index > this.lastIndex || index <= 0) return undefined;
+    if (index > this.lastIndex || index <= this.baseIndex) return undefined;
     if (index >= this.cacheStart) return this.datas[this.head + index - this.cacheStart];
-    return this.view.entry(index);
+    return this.repaired.get(index)?.data ?? this.view.entry(index);
   }
 
   /** Append the record for `lastIndex + 1`. */
@@ -84,6 +120,47 @@ export class RaftLog {
     }
     this.lastIndex = index;
     this.lastTerm = this.term(index) ?? 0;
+    this.forgetAbove(index);
+  }
+
+  private forgetAbove(index: number): void {
+    for (const k of [...this.repaired.keys()]) if (k > index) this.repaired.delete(k);
+    for (const k of [...this.knownTerms.keys()]) if (k > index) this.knownTerms.delete(k);
+  }
+
+  /** Overwrite the (damaged) record at `index` below the cache with the leader's copy. */
+  repair(index: number, term: number, ae: AppendEntry, data: Uint8Array): void {
+    if (index >= this.cacheStart) {
+      const k = this.head + index - this.cacheStart;
+      this.terms[k] = term;
+      this.entries[k] = ae;
+      this.datas[k] = data;
+    } else this.repaired.set(index, { term, ae, data });
+    if (index === this.lastIndex) this.lastTerm = term;
+    this.knownTerms.delete(index);
+  }
+
+  /** The term of a damaged record whose header was lost, learned from its successor's pterm. */
+  learnTerm(index: number, term: number): void {
+    this.knownTerms.set(index, term);
+    if (index === this.lastIndex) this.lastTerm = term;
+  }
+
+  /** A snapshot now covers `[1, index]` (`index` ≤ lastIndex, its term `term`): compact below it. */
+  compact(index: number, term: number): void {
+    this.baseIndex = index;
+    this.baseTerm = term;
+  }
+
+  /** Replace the whole log by a snapshot at (`index`, `term`): the log is empty after it. */
+  resetTo(index: number, term: number): void {
+    this.baseIndex = index;
+    this.baseTerm = term;
+    this.lastIndex = index;
+    this.lastTerm = term;
+    this.resetCache(index + 1);
+    this.repaired.clear();
+    this.knownTerms.clear();
   }
 
   /** Forget cached records up to `index` (applied and persisted): they are read from the view now. */
@@ -109,3 +186,5 @@ export class RaftLog {
     this.datas = [];
   }
 }
+
+const ZERO = { index: 0, term: 0 } as const;

@@ -1,4 +1,13 @@
-import type { HardState, LeadChange, LogRecord, OutboundMessage, Ready, SoftState } from "./types";
+import type {
+  HardState,
+  LeadChange,
+  LogRecord,
+  OutboundMessage,
+  ReadState,
+  Ready,
+  SnapshotRecord,
+  SoftState,
+} from "./types";
 
 const NONE: readonly never[] = Object.freeze([]) as readonly never[];
 
@@ -15,6 +24,12 @@ export class ReadyBuilder {
   leadChange: LeadChange | undefined = undefined;
   subscribe: string[] = [];
   unsubscribe: string[] = [];
+  reads: ReadState[] = [];
+  snapshot: SnapshotRecord | undefined = undefined;
+  compactBefore: number | undefined = undefined;
+  peerState: Uint8Array | undefined = undefined;
+  wipe = false;
+  repair: LogRecord[] = [];
   /** Last index of the shell's log after every batch handed out so far is handled. */
   shellLast: number;
 
@@ -29,9 +44,38 @@ export class ReadyBuilder {
       if (last === undefined || last.index <= index) break;
       this.append.pop();
     }
+    this.repair = this.repair.filter((r) => r.index <= index);
     if (this.shellLast > index) {
       this.truncateAfter = Math.min(this.truncateAfter ?? index, index);
     }
+  }
+
+  /**
+   * Record a snapshot to save and the compaction after it: pending appends below `before` are
+   * covered by the snapshot and dropped, and the shell's log will continue at `before`.
+   */
+  compact(snapshot: SnapshotRecord, before: number): void {
+    this.snapshot = snapshot;
+    this.compactOnly(before);
+  }
+
+  /** `reset()`: the shell deletes the whole log and every snapshot; nothing pending survives. */
+  wipeAll(): void {
+    this.wipe = true;
+    this.repair = [];
+    this.truncateAfter = undefined;
+    this.append = [];
+    this.snapshot = undefined;
+    this.compactBefore = undefined;
+    this.shellLast = 0;
+  }
+
+  /** Record a compaction below `before` of a log whose snapshot is already durable. */
+  compactOnly(before: number): void {
+    this.compactBefore = Math.max(this.compactBefore ?? 0, before);
+    this.append = this.append.filter((r) => r.index >= before);
+    this.repair = this.repair.filter((r) => r.index >= before);
+    if (this.shellLast < before - 1) this.shellLast = before - 1;
   }
 
   /** True when there is anything to hand out (committed entries are checked by the node). */
@@ -43,7 +87,13 @@ export class ReadyBuilder {
       this.messages.length > 0 ||
       this.leadChange !== undefined ||
       this.subscribe.length > 0 ||
-      this.unsubscribe.length > 0
+      this.unsubscribe.length > 0 ||
+      this.reads.length > 0 ||
+      this.snapshot !== undefined ||
+      this.compactBefore !== undefined ||
+      this.peerState !== undefined ||
+      this.wipe ||
+      this.repair.length > 0
     );
   }
 
@@ -55,11 +105,19 @@ export class ReadyBuilder {
     replayDone: boolean,
   ): { ready: Ready; last: number } {
     let last = this.truncateAfter ?? this.shellLast;
+    if (this.compactBefore !== undefined && last < this.compactBefore - 1) {
+      last = this.compactBefore - 1;
+    }
     const tail = this.append[this.append.length - 1];
     if (tail !== undefined) last = tail.index;
     const ready: Ready = {
       ...(this.hardStateDirty ? { hardState } : {}),
+      ...(this.snapshot !== undefined ? { snapshot: this.snapshot } : {}),
       ...(this.truncateAfter !== undefined ? { truncateAfter: this.truncateAfter } : {}),
+      ...(this.compactBefore !== undefined ? { compactBefore: this.compactBefore } : {}),
+      ...(this.peerState !== undefined ? { peerState: this.peerState } : {}),
+      ...(this.wipe ? { wipe: true } : {}),
+      repair: this.repair.length > 0 ? this.repair : NONE,
       append: this.append.length > 0 ? this.append : NONE,
       messages: this.messages.length > 0 ? this.messages : NONE,
       committed,
@@ -67,6 +125,7 @@ export class ReadyBuilder {
       ...(softState !== undefined ? { softState } : {}),
       subscribe: this.subscribe.length > 0 ? this.subscribe : NONE,
       unsubscribe: this.unsubscribe.length > 0 ? this.unsubscribe : NONE,
+      reads: this.reads.length > 0 ? this.reads : NONE,
       replayDone,
     };
     this.hardStateDirty = false;
@@ -76,6 +135,12 @@ export class ReadyBuilder {
     this.leadChange = undefined;
     this.subscribe = [];
     this.unsubscribe = [];
+    this.reads = [];
+    this.snapshot = undefined;
+    this.compactBefore = undefined;
+    this.peerState = undefined;
+    this.wipe = false;
+    this.repair = [];
     this.shellLast = last;
     return { ready, last };
   }

@@ -15,10 +15,12 @@
  * 3. Send every message of `rd.messages` whose `afterPersist` is `false` (a leader's append
  *    entries and heartbeats, catchup streams, forwarded proposals): these may leave before the
  *    local write is durable.
- * 4. Persist durably (fsync): `rd.hardState`, then `rd.truncateAfter`, then `rd.append`.
+ * 4. Persist durably (fsync): `rd.wipe`, `rd.hardState` and `rd.peerState`, then `rd.snapshot`,
+ *    then `rd.truncateAfter`, then `rd.compactBefore`, then `rd.repair`, then `rd.append`.
  * 5. Only now send the messages whose `afterPersist` is `true` (vote requests, vote responses,
  *    append-entry responses): they promise something about local durable state.
  * 6. Apply `rd.committed` in order, then report `processed(index, applied)` / `applied(index)`.
+ *    Answer each confirmed read of `rd.reads` once the applied index reaches its `index`.
  * 7. `node.advance(rd)`: this is how the shell reports that step 4 is durable. A leader counts
  *    its own acknowledgement of an index only after the `advance` of the batch that appended it.
  */
@@ -63,6 +65,103 @@ export interface LogView {
   /** Total stored bytes, reported by {@link RaftNode.size}. */
   bytes(): number;
 }
+
+/**
+ * A snapshot of the upper layer's state at `index` (spec §2.8, §5.9), in the shape `@raft/wal`
+ * stores it. `peerState` is the encoded committed membership at `index` (codec `encodePeerState`),
+ * never an uncommitted change. The node keeps a reference to the newest one (to send it to
+ * followers behind its compacted log); callers must not mutate the buffers.
+ */
+export interface SnapshotRecord {
+  /** Term of the record at `index`. */
+  readonly term: number;
+  /** Last index the snapshot covers; the log continues at `index + 1`. */
+  readonly index: number;
+  /** Encoded peer state (spec §2.7) of the committed membership at `index`. */
+  readonly peerState: Uint8Array;
+  /** Opaque state-machine bytes. */
+  readonly data: Uint8Array;
+}
+
+/**
+ * The outcome of a linearizable read barrier started with {@link RaftNode.readIndex}. A confirmed
+ * read (no `code`) may be answered once the upper layer has applied `index`. A failed read has
+ * `code` set and `index` 0: retry on the leader.
+ */
+export interface ReadState {
+  /** The id returned by `readIndex`. */
+  readonly id: string;
+  /** Commit index at the time of the request (at least the leader's election no-op). */
+  readonly index: number;
+  /**
+   * `NOT_LEADER`: not leader, or leadership was lost before a quorum confirmed it (a stale leader
+   * never confirms). `CLOSED`: the node is closed.
+   */
+  readonly code?: "NOT_LEADER" | "CLOSED";
+}
+
+/** Result of the membership inputs of {@link RaftNode} (spec §5.14). */
+export type MembershipResult =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      /**
+       * `NOT_LEADER`: leader-only request on a non-leader. `CLOSED`: node closed. `IN_PROGRESS`: a
+       * membership change is appended and not committed yet, or the leader has not committed its
+       * election no-op. `UNKNOWN_PEER`: not a member. `ALREADY_MEMBER`: adding a member.
+       * `LAST_PEER`: removing the only member. `INVALID_PEER`: not an 8-character id, or a rescue
+       * quorum outside `1..quorumNeeded() - 1`. `NOT_ALLOWED`: a guard of the spec refuses it (see the
+       * method).
+       */
+      readonly code:
+        | "NOT_LEADER"
+        | "CLOSED"
+        | "IN_PROGRESS"
+        | "UNKNOWN_PEER"
+        | "ALREADY_MEMBER"
+        | "LAST_PEER"
+        | "INVALID_PEER"
+        | "NOT_ALLOWED";
+      /** Known leader, `""` if none. */
+      readonly leaderId: string;
+    };
+
+/**
+ * An open snapshot checkpoint (spec §1 `CreateSnapshotCheckpoint`): build a snapshot off the apply
+ * path from `lastSnapshot` plus `entries()`, then `install` it or `abort`.
+ */
+export interface SnapshotCheckpoint {
+  /** The newest snapshot when the checkpoint was created, if any. */
+  readonly lastSnapshot: SnapshotRecord | undefined;
+  /** The applied index the checkpoint covers: `install` records the snapshot there. */
+  readonly index: number;
+  /**
+   * The committed entries after `lastSnapshot` up to `index`, in order, as `Ready.committed`
+   * delivered them. Stops early at the first record the log no longer holds (a range break).
+   */
+  entries(): Iterable<CommittedEntry>;
+  /**
+   * Record `data` as the snapshot at `index`, exactly as `installSnapshot` would (the next `Ready`
+   * carries `snapshot` and `compactBefore`). `NOTHING_APPLIED` when the checkpoint was aborted or
+   * a newer snapshot was recorded meanwhile; `CLOSED` when the node is closed.
+   */
+  install(data: Uint8Array): SnapshotResult;
+  /** Give up; a later `installSnapshot` is allowed again. */
+  abort(): void;
+}
+
+/** Result of {@link RaftNode.installSnapshot}. */
+export type SnapshotResult =
+  | { readonly ok: true; readonly index: number }
+  | {
+      readonly ok: false;
+      /**
+       * `NOTHING_APPLIED`: nothing applied beyond the current snapshot (a second snapshot at the
+       * same applied index is a no-op). `CLOSED`: the node is closed. `BUSY`: a snapshot handed
+       * over earlier is not durable yet, or a checkpoint is open (see `force`).
+       */
+      readonly code: "NOTHING_APPLIED" | "CLOSED" | "BUSY";
+    };
 
 /** Timing knobs, all in milliseconds. Defaults are nats-server's (spec §4). */
 export interface RaftTiming {
@@ -110,6 +209,37 @@ export interface UnsafeTestingFaults {
   readonly ackBeforePersist?: boolean;
   /** Overwrite a conflicting suffix in place without truncating the records after it. */
   readonly skipConflictTruncation?: boolean;
+  /**
+   * Planted "truncate the log at the first damaged record and carry on": damaged records and
+   * everything after them are dropped at start-up, as if never written.
+   */
+  readonly truncateAtDamage?: boolean;
+  /**
+   * Confirm every `readIndex` at once, without a quorum round: a deposed leader then serves stale
+   * reads (for the simulator's linearizability checks).
+   */
+  readonly serveReadsWithoutQuorum?: boolean;
+}
+
+/**
+ * A log record the WAL reported damaged at start-up (its checksum failed): `term` is its term when
+ * the record's header survived, absent when it did not.
+ */
+export interface DamagedRecord {
+  readonly index: number;
+  readonly term?: number;
+}
+
+/** Overrun limits (spec §4, §5.12), in entries. */
+export interface RaftLimits {
+  /**
+   * A leader past this many uncommitted or unapplied entries steps down on the next proposal; a
+   * follower past this many unapplied committed entries pauses quorum participation. Default
+   * 100,000.
+   */
+  readonly overrunEntries?: number;
+  /** A follower resumes quorum participation once at most this many are unapplied. Default 10,000. */
+  readonly overrunResumeEntries?: number;
 }
 
 /** Options of {@link createRaftNode}. The node copies what it needs; it never mutates them. */
@@ -118,7 +248,11 @@ export interface RaftNodeOptions {
   readonly id: string;
   /** The group name, used in subjects (`$NRG.AE.<group>`, ...). */
   readonly group: string;
-  /** Every member's id, this node's included (order is irrelevant). */
+  /**
+   * Every member's id (order is irrelevant), this node's included when it is a member. A node that
+   * is to join an existing group leaves itself out: it replicates but, in a managed group, does
+   * not campaign until an `AddPeer` naming it is appended.
+   */
   readonly peers: readonly string[];
   /** Cluster size used for quorum; defaults to `peers.length`. Quorum is `clusterSize/2 + 1`. */
   readonly clusterSize?: number;
@@ -135,6 +269,31 @@ export interface RaftNodeOptions {
   readonly hardState?: HardState;
   /** Wire dialect of every frame this node encodes. Default `"current"`. */
   readonly dialect?: Dialect;
+  /**
+   * The newest durable snapshot, if any (start-up restore, spec §5.9): commit starts at its index,
+   * the log is taken to continue at `index + 1` (records at or below it are compacted away, a gap
+   * after it truncates the log to it), and the first `Ready` delivers it to the upper layer as a
+   * committed `Snapshot` entry at `index`, before any entry after it.
+   */
+  readonly snapshot?: SnapshotRecord;
+  /**
+   * A managed group (streams, consumers) only records unknown peers it hears from; an unmanaged
+   * one (the meta group) has its leader propose adding them (spec §5.14). Default `true`. In a
+   * managed group a node that is not in its own peer set never campaigns.
+   */
+  readonly managed?: boolean;
+  /** Overrun limits; defaults are nats-server's. */
+  readonly limits?: RaftLimits;
+  /**
+   * Records the WAL found damaged (protocol-aware recovery, reliability-plan §4). The node never
+   * truncates possibly committed data because of them: it asks the leader for those records (a
+   * catchup from the first damaged index) and hands them back in `Ready.repair` to overwrite in
+   * place. A term that is not given is taken from the next record's `pterm` when that one is
+   * readable. Until every damaged record is repaired the node does not campaign, does not store new
+   * entries and does not deliver committed entries at or after the first damaged one; while a
+   * damaged record's term is unknown it grants no votes either.
+   */
+  readonly damaged?: readonly DamagedRecord[];
   /** Test only: planted bugs. See {@link UnsafeTestingFaults}. */
   readonly unsafeTestingFaults?: UnsafeTestingFaults;
 }
@@ -245,12 +404,48 @@ export interface Ready {
    * appending `append`. Never below the commit index.
    */
   readonly truncateAfter?: number;
+  /**
+   * Save this snapshot durably (replacing older ones) before anything else of this batch except
+   * `hardState`. Comes from {@link RaftNode.installSnapshot} or from a leader's snapshot received
+   * during catchup.
+   */
+  readonly snapshot?: SnapshotRecord;
+  /**
+   * After `snapshot` (of this or an earlier batch) is durable and after `truncateAfter`: drop every
+   * stored record below this index (`@raft/wal` `compactBefore`). It may lie beyond the last stored
+   * index + 1: the log is then empty and its next record is this index.
+   */
+  readonly compactBefore?: number;
+  /**
+   * The committed membership changed (a membership change committed, a peer state adopted, an
+   * eviction or size adjustment): persist this encoded peer state (`peers.idx`, spec §2.10)
+   * together with `hardState`, and hand its peers back as `peers` at the next start.
+   */
+  readonly peerState?: Uint8Array;
+  /**
+   * `reset()` was called: before anything else of this batch, delete every stored log record and
+   * every snapshot; the log restarts empty, its next record is index 1. `hardState` and
+   * `peerState` of the same batch carry the wiped term/vote and the single-member peer state.
+   */
+  readonly wipe?: boolean;
+  /**
+   * Damaged records refetched from the leader: overwrite each in place (`@raft/wal` `repair`),
+   * after `compactBefore` and before `append`. Same index and term as the damaged record, so the
+   * log's shape does not change.
+   */
+  readonly repair: readonly LogRecord[];
   /** Records to append, contiguous and in index order, starting right after the stored last index. */
   readonly append: readonly LogRecord[];
   /** Frames to publish, in order, honouring each one's `afterPersist`. */
   readonly messages: readonly OutboundMessage[];
-  /** Committed entries to apply, in index order, after this batch is persisted. */
+  /**
+   * Committed entries to apply, in index order, after this batch is persisted. A snapshot (at
+   * start-up, or a leader's received during catchup) arrives as one entry of type `Snapshot` at its
+   * index: the upper layer replaces its state with it.
+   */
   readonly committed: readonly CommittedEntry[];
+  /** Read barriers confirmed or failed since the previous `Ready` (see {@link RaftNode.readIndex}). */
+  readonly reads: readonly ReadState[];
   /** Newest lead change since the previous `Ready`, if any. */
   readonly leadChange?: LeadChange;
   /** Present when role, leader or term changed since the previous `Ready`. */
@@ -363,10 +558,100 @@ export interface RaftNode {
   /**
    * The upper layer has processed everything up to `index` and applied up to `applied` (clamped
    * to `index`). Ignored when `index` is above the commit index.
+   * @returns what a snapshot now would compact (spec §1 `Processed`): the applied entries above
+   * the last snapshot, and their estimated share of the stored bytes.
    */
-  processed(index: number, applied: number): void;
+  processed(index: number, applied: number): RaftSize;
   /** Same as `processed(index, index)`. */
-  applied(index: number): void;
+  applied(index: number): RaftSize;
+  /**
+   * Start a linearizable read barrier (leader only). The leader sends a heartbeat on a fresh reply
+   * inbox and confirms the read once a quorum (itself included) answered it successfully in its
+   * current term; the next `Ready.reads` then carries `{ id, index }` with `index` the commit index
+   * at the time of the request (at least the election no-op's index). Serve the read once applied
+   * ≥ `index`. On a non-leader, or when leadership ends first, the read fails with `NOT_LEADER`.
+   * @param requestId - the caller's id for the read; default a fresh `r<n>`.
+   * @returns the read's id.
+   */
+  readIndex(requestId?: string): string;
+  /**
+   * The upper layer hands a snapshot of its state at its applied index (spec §5.9
+   * `InstallSnapshot`). The next `Ready` carries it as `snapshot` (term of the record at that
+   * index, the committed membership as peer state) and `compactBefore: index + 1`. `BUSY` while
+   * an earlier snapshot is not yet durable or a checkpoint is open; `force` aborts the checkpoint.
+   */
+  installSnapshot(data: Uint8Array, force?: boolean): SnapshotResult;
+  /**
+   * Open an asynchronous snapshot checkpoint at the applied index. `undefined` when nothing is
+   * applied beyond the last snapshot, or when a checkpoint is open and `force` is not set (`force`
+   * aborts it). While a checkpoint is open `installSnapshot` returns `BUSY` unless forced.
+   */
+  createSnapshotCheckpoint(force?: boolean): SnapshotCheckpoint | undefined;
+
+  /**
+   * Leader only: append an `AddPeer`. It joins the peer set (and the quorum) when appended and
+   * is final when committed. One change at a time, and only once the leader committed its
+   * election no-op (`IN_PROGRESS` otherwise).
+   */
+  proposeAddPeer(peer: string): MembershipResult;
+  /**
+   * Remove a member (possibly the leader itself: it steps down and closes when the removal
+   * commits; its own acknowledgement does not count for it). A non-leader forwards the request on
+   * `$NRG.RP.<group>`. The last member cannot be removed. Removed peers stay removed: they are not
+   * auto-added again for 5 minutes.
+   */
+  proposeRemovePeer(peer: string): MembershipResult;
+  /** An AddPeer/RemovePeer is appended and not committed. */
+  membershipChangeInProgress(): boolean;
+  /** Current members (this node first when it is one). */
+  peerNames(): readonly string[];
+  /** Leader only: set the cluster size (floor 2) and replicate it as a peer-state entry. */
+  adjustClusterSize(size: number): MembershipResult;
+  /** Only before any leader was seen (`NOT_ALLOWED` otherwise): set the bootstrap cluster size (floor 2). */
+  adjustBootClusterSize(size: number): MembershipResult;
+  /**
+   * Managed groups only, while leaderless and not leading (`NOT_ALLOWED` otherwise): drop members
+   * from the local peer set without the log. Each must be a member other than this node.
+   */
+  evictPeers(peers: readonly string[]): MembershipResult;
+  /**
+   * Unsafe last resort: lower the quorum to `quorum` (1..`quorumNeeded() - 1`) for 5 minutes, while no
+   * leader is known, as a voting member with a non-empty log (`NOT_ALLOWED` otherwise). During a
+   * rescue, votes from peers with empty logs count as normal votes. Ends early when the natural
+   * quorum drops to the rescued value.
+   */
+  rescueQuorum(quorum: number): MembershipResult;
+  /** A quorum rescue is active. */
+  inRescue(): boolean;
+
+  /**
+   * Stop handing out committed entries (spec §5.13): commits learned meanwhile are remembered,
+   * the node does not campaign. Refused (false) on a leader or a closed node; a candidate steps
+   * down first.
+   */
+  pauseApply(): boolean;
+  /** Resume: commit everything learned while paused; campaign if a leader transfer named us. */
+  resumeApply(): boolean;
+  /** Paused by `pauseApply` or `drainAndReplaySnapshot`. */
+  isPaused(): boolean;
+  /**
+   * Pause, cancel catchup and deliver the newest snapshot again as a committed entry; the entries
+   * after it are delivered again after `resumeApply()`. The highest commit is kept (reported by
+   * `progress()`). False without a snapshot, on a leader or closed.
+   */
+  drainAndReplaySnapshot(): boolean;
+  /**
+   * The shell failed to persist something of a `Ready` (spec §5.16): the error is kept (see
+   * `writeError()`) and the node closes; nothing it promised after that batch is valid.
+   */
+  reportWriteError(error: unknown): void;
+  /** The sticky write error, if any. */
+  writeError(): unknown;
+  /**
+   * Wipe all local Raft state (spec §5.16 `Reset`): step down, cancel catchup, forget commit,
+   * applied and snapshot, peers = {self}, term 0 and no vote. The next `Ready` has `wipe: true`.
+   */
+  reset(): void;
 
   /**
    * True when `ready()` has something to hand out; always false while a batch is in flight (not

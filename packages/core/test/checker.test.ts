@@ -5,7 +5,8 @@ import type { UnsafeTestingFaults } from "../src/types";
 const env = (name: string): string | undefined => process.env[name];
 
 /**
- * The randomized cluster checker. CI runs 1,000 seeds × 2,000 steps; `CHECKER_SEEDS` and
+ * The randomized cluster checker (then a convergence phase per seed, see `runChecker`). CI runs
+ * 1,000 seeds × 2,000 steps; `CHECKER_SEEDS` and
  * `CHECKER_STEPS` raise the budget, `SEED` replays one seed.
  */
 const SEEDS = Number(env("CHECKER_SEEDS") ?? 1_000);
@@ -21,6 +22,11 @@ describe("randomized cluster checker", () => {
         ONLY !== undefined ? [Number(ONLY)] : Array.from({ length: SEEDS }, (_, i) => i + 1);
       let commits = 0;
       let terms = 0;
+      let snapshots = 0;
+      let reads = 0;
+      let changes = 0;
+      let damaged = 0;
+      let converged = 0;
       for (const seed of seeds) {
         const r = runChecker({ seed, steps: STEPS });
         if (r.violation !== undefined) {
@@ -31,11 +37,23 @@ describe("randomized cluster checker", () => {
         }
         commits += r.maxCommit;
         terms += r.leaderTerms;
+        snapshots += r.snapshotsApplied;
+        reads += r.readsConfirmed;
+        changes += r.membershipChanges;
+        damaged += r.damagedRecords;
+        if (r.convergedIn >= 0) converged++;
       }
       // The runs must make progress and change leaders, or they would check little.
       if (ONLY === undefined) {
         expect(commits / seeds.length).toBeGreaterThan(10);
         expect(terms / seeds.length).toBeGreaterThan(3);
+        // Snapshots get applied (restarts, followers behind the compacted log), reads confirmed.
+        expect(snapshots / seeds.length).toBeGreaterThan(1);
+        expect(reads / seeds.length).toBeGreaterThan(1);
+        // Membership changes and bit flips happen, and every run converged after the faults.
+        expect(changes / seeds.length).toBeGreaterThan(0.3);
+        expect(damaged / seeds.length).toBeGreaterThan(0.3);
+        expect(converged).toBe(seeds.length);
       }
     },
     Math.max(60_000, SEEDS * STEPS * 0.02),
@@ -46,6 +64,8 @@ describe("randomized cluster checker", () => {
     ["commitOlderTermByCount", "leader-completeness"],
     ["ackBeforePersist", "ack-before-persist"],
     ["skipConflictTruncation", "log-matching"],
+    ["serveReadsWithoutQuorum", "stale-read"],
+    ["truncateAtDamage", "committed-lost"],
   ];
   for (const [fault, invariant] of planted) {
     it(`catches the planted bug ${fault} within the CI budget`, () => {

@@ -1,4 +1,4 @@
-import type { Entry } from "@raft/codec";
+import { decodePeerState, type Entry, EntryType } from "@raft/codec";
 import { createRaftNode } from "../node";
 import type {
   CommittedEntry,
@@ -6,7 +6,9 @@ import type {
   OutboundMessage,
   RaftNode,
   RaftTiming,
+  ReadState,
   Ready,
+  SnapshotResult,
   UnsafeTestingFaults,
 } from "../types";
 import { MemoryStorage } from "./memory-storage";
@@ -30,6 +32,8 @@ export interface ClusterObserver {
   onApply?(id: string, entry: CommittedEntry): void;
   /** `id` crashed: everything not persisted is gone. */
   onCrash?(id: string): void;
+  /** `id` confirmed or failed read barriers (`Ready.reads`). */
+  onReads?(id: string, reads: readonly ReadState[]): void;
 }
 
 /** Options of {@link Cluster}. */
@@ -48,6 +52,14 @@ export interface ClusterOptions {
    * receives with `@raft/codec`, as behind a real transport.
    */
   readonly deliverFrames?: boolean;
+  /**
+   * The initial members (default: every id). Other ids start outside the group, knowing the
+   * members, and join when a leader adds them. A restarted node starts from its persisted peer
+   * state when it has one.
+   */
+  readonly members?: readonly string[];
+  /** Groups are managed by default (see `RaftNodeOptions.managed`). */
+  readonly managed?: boolean;
   /** Keep every applied entry in `appliedLog` (default true); benchmarks turn it off. */
   readonly retainApplied?: boolean;
 }
@@ -85,6 +97,8 @@ export class Cluster {
   /** Applied entries per node in order, reset when the node restarts. */
   readonly appliedLog: Map<string, CommittedEntry[]> = new Map();
   private readonly down = new Set<string>();
+  /** Digest of each node's applied state (see {@link Cluster.digest}). */
+  private readonly digests = new Map<string, number>();
   /** Partition groups: nodes in different groups cannot talk. Empty: fully connected. */
   private partitionOf = new Map<string, number>();
   private readonly prng: Prng;
@@ -122,19 +136,26 @@ export class Cluster {
 
   private start(id: string): void {
     const storage = this.storage(id);
+    const persisted =
+      storage.peerState === undefined ? undefined : decodePeerState(storage.peerState);
     const node = createRaftNode({
       id,
       group: this.group,
-      peers: this.ids,
+      peers: persisted?.peers ?? this.options.members ?? this.ids,
+      ...(persisted !== undefined ? { clusterSize: persisted.clusterSize } : {}),
+      ...(this.options.managed !== undefined ? { managed: this.options.managed } : {}),
       now: this.now,
       timing: this.options.timing ?? TEST_TIMING,
       random: new Prng(this.prng.nextUint32() ^ ++this.restarts),
       log: storage,
       hardState: storage.hardState,
+      ...(storage.snapshot !== undefined ? { snapshot: storage.snapshot } : {}),
+      damaged: storage.damagedRecords(),
       ...(this.options.faults !== undefined ? { unsafeTestingFaults: this.options.faults } : {}),
     });
     this.nodes.set(id, node);
     this.appliedLog.set(id, []);
+    this.digests.set(id, FNV_OFFSET);
     const s = node.subjects;
     for (const subject of [s.vote, s.appendEntry, s.voteReply, s.appendEntryReply]) {
       this.subscribe(id, subject);
@@ -229,8 +250,10 @@ export class Cluster {
     const retain = this.options.retainApplied !== false;
     for (const c of ready.committed) {
       if (retain) applied.push(c);
+      this.digests.set(id, applyDigest(this.digests.get(id) ?? FNV_OFFSET, c));
       this.options.observer?.onApply?.(id, c);
     }
+    if (ready.reads.length > 0) this.options.observer?.onReads?.(id, ready.reads);
     node.advance(ready);
     const last = ready.committed[ready.committed.length - 1];
     if (last !== undefined) node.applied(last.index);
@@ -302,6 +325,23 @@ export class Cluster {
     return best;
   }
 
+  /**
+   * A digest of the state `id` applied since it started: a chained FNV-1a hash over every applied
+   * entry, replaced by the snapshot's digest when a snapshot is applied. Equal digests at equal
+   * applied indexes mean equal states.
+   */
+  digest(id: string): number {
+    return this.digests.get(id) ?? FNV_OFFSET;
+  }
+
+  /**
+   * The upper layer of `id` snapshots its state: the snapshot data is its {@link Cluster.digest}
+   * (4 bytes, little-endian), handed to `installSnapshot`.
+   */
+  snapshot(id: string): SnapshotResult {
+    return this.node(id).installSnapshot(digestBytes(this.digest(id)));
+  }
+
   /** Normal-entry payloads applied by `id`, in order. */
   appliedData(id: string): Uint8Array[] {
     const out: Uint8Array[] = [];
@@ -309,4 +349,30 @@ export class Cluster {
       for (const e of c.entries as Entry[]) out.push(e.data);
     return out;
   }
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+
+function fnv(hash: number, byte: number): number {
+  return Math.imul(hash ^ byte, 0x01000193) >>> 0;
+}
+
+/** The digest after applying `c`: a snapshot replaces the state, other entries extend it. */
+function applyDigest(digest: number, c: CommittedEntry): number {
+  const [first] = c.entries;
+  if (c.entries.length === 1 && first?.type === EntryType.Snapshot && first.data.length === 4) {
+    const d = first.data;
+    return ((d[0] ?? 0) | ((d[1] ?? 0) << 8) | ((d[2] ?? 0) << 16) | ((d[3] ?? 0) << 24)) >>> 0;
+  }
+  let h = digest;
+  for (const e of c.entries) {
+    h = fnv(h, e.type);
+    for (const b of e.data) h = fnv(h, b);
+    h = fnv(h, 0xff);
+  }
+  return h;
+}
+
+function digestBytes(digest: number): Uint8Array {
+  return Uint8Array.of(digest & 0xff, (digest >>> 8) & 0xff, (digest >>> 16) & 0xff, digest >>> 24);
 }

@@ -1,5 +1,5 @@
 export type { CheckerOptions, CheckerResult } from "./checker";
-export { replayCommand, runChecker } from "./checker";
+export { CONVERGENCE_ROUNDS, replayCommand, runChecker } from "./checker";
 export type { ClusterObserver, ClusterOptions, Envelope } from "./cluster";
 export { Cluster, nodeId, TEST_TIMING } from "./cluster";
 export { formatEntries, formatEntry, formatFrame, shortId } from "./format";

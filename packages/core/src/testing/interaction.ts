@@ -1,4 +1,4 @@
-import type { CommittedEntry, LogRecord, OutboundMessage, Ready } from "../types";
+import type { CommittedEntry, LogRecord, OutboundMessage, ReadState, Ready } from "../types";
 import { Cluster, type ClusterObserver, nodeId, TEST_TIMING } from "./cluster";
 import { formatEntries, formatFrame, shortId } from "./format";
 
@@ -21,6 +21,9 @@ export interface Command {
  * - `stabilize`: handle Readies and deliver messages until nothing is left.
  * - `propose <k> <data>` / `forward <k> <data>` / `step-down <k> [<preferred>]`.
  * - `partition <k,k> <k,k>` / `heal` / `crash <k>` / `restart <k>`.
+ * - `snapshot <k>`: node k's upper layer snapshots its state (`installSnapshot`).
+ * - `read <k> <id>`: a read barrier on node k (`readIndex`).
+ * - `add-peer <k> <j>` / `remove-peer <k> <j>`: node k proposes adding or removing node j.
  * - `status`: role, term, leader and progress of every live node; `log <k>`: its persisted log.
  */
 export class InteractionEnv implements ClusterObserver {
@@ -107,6 +110,24 @@ export class InteractionEnv implements ClusterObserver {
         this.c.restart(this.id(args[0]));
         this.lines.push(`${shortId(this.id(args[0]))} restarted`);
         return;
+      case "snapshot": {
+        const r = this.c.snapshot(this.id(args[0]));
+        this.lines.push(r.ok ? `ok index=${r.index}` : r.code);
+        return;
+      }
+      case "read": {
+        const id = this.c.node(this.id(args[0])).readIndex(args[1]);
+        this.lines.push(`read ${id}`);
+        return;
+      }
+      case "add-peer":
+      case "remove-peer": {
+        const node = this.c.node(this.id(args[0]));
+        const peer = this.id(args[1]);
+        const r = name === "add-peer" ? node.proposeAddPeer(peer) : node.proposeRemovePeer(peer);
+        this.lines.push(r.ok ? "ok" : `${r.code} leader=${shortId(r.leaderId)}`);
+        return;
+      }
       case "status":
         this.status();
         return;
@@ -178,7 +199,9 @@ export class InteractionEnv implements ClusterObserver {
   private log(id: string): void {
     const s = this.c.storage(id);
     this.lines.push(`${shortId(id)}: term=${s.hardState.term} vote=${shortId(s.hardState.vote)}`);
-    for (let i = 1; i <= s.lastIndex(); i++) {
+    if (s.snapshot !== undefined)
+      this.lines.push(`  snapshot ${s.snapshot.index}@${s.snapshot.term}`);
+    for (let i = s.firstIndex(); i <= s.lastIndex(); i++) {
       this.lines.push(`  ${i}@${s.term(i)}`);
     }
   }
@@ -207,8 +230,16 @@ export class InteractionEnv implements ClusterObserver {
     if (ready.hardState !== undefined) {
       parts.push(`hardState term=${ready.hardState.term} vote=${shortId(ready.hardState.vote)}`);
     }
+    if (ready.peerState !== undefined) parts.push("peerState");
+    if (ready.snapshot !== undefined) {
+      parts.push(`snapshot ${ready.snapshot.index}@${ready.snapshot.term}`);
+    }
     if (ready.truncateAfter !== undefined) {
       parts.push(`truncateAfter=${ready.truncateAfter} (dropped ${dropped.length})`);
+    }
+    if (ready.compactBefore !== undefined) parts.push(`compactBefore=${ready.compactBefore}`);
+    if (ready.repair.length > 0) {
+      parts.push(`repair ${ready.repair.map((r) => `${r.index}@${r.term}`).join(" ")}`);
     }
     if (ready.append.length > 0) {
       parts.push(`append ${ready.append.map((r) => `${r.index}@${r.term}`).join(" ")}`);
@@ -226,6 +257,13 @@ export class InteractionEnv implements ClusterObserver {
 
   onApply(id: string, entry: CommittedEntry): void {
     this.lines.push(`  ${shortId(id)} apply ${entry.index} ${formatEntries(entry.entries)}`);
+  }
+
+  onReads(id: string, reads: readonly ReadState[]): void {
+    for (const r of reads) {
+      const outcome = r.code === undefined ? `confirmed at ${r.index}` : r.code;
+      this.lines.push(`  ${shortId(id)} read ${r.id} ${outcome}`);
+    }
   }
 
   onCrash(): void {}

@@ -1,4 +1,5 @@
-import type { LogRecord, OutboundMessage, Ready } from "../types";
+import { EntryType } from "@raft/codec";
+import type { CommittedEntry, LogRecord, OutboundMessage, ReadState, Ready } from "../types";
 import type { Cluster, ClusterObserver } from "./cluster";
 
 /** A broken safety property, found by {@link InvariantChecker}. */
@@ -11,7 +12,9 @@ export interface Violation {
     | "committed-lost"
     | "term-decreased"
     | "commit-decreased"
-    | "ack-before-persist";
+    | "ack-before-persist"
+    | "stale-read"
+    | "no-convergence";
   readonly detail: string;
 }
 
@@ -39,7 +42,10 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * - committed entries are never removed from any persisted log;
  * - a node's term never decreases (across restarts) and its commit never decreases (within a run);
  * - nothing is acknowledged before it is persisted: a granted vote leaves only once the vote is
- *   durable, a successful append-entry response only once the record it names is durable.
+ *   durable, a successful append-entry response only once the record it names is durable;
+ * - state digests (see `Cluster.digest`) agree at every applied index, snapshots included;
+ * - linearizable reads: a confirmed read's index is at least every commit index any node had when
+ *   the read was requested (register reads with `readRequested`).
  */
 export class InvariantChecker implements ClusterObserver {
   readonly violations: Violation[] = [];
@@ -53,12 +59,27 @@ export class InvariantChecker implements ClusterObserver {
   private readonly lastApplied = new Map<string, number>();
   /** Possible premature commits seen at commit time, confirmed when the record is applied. */
   private readonly suspects = new Map<number, LogRecord & { readonly detail: string }>();
+  /** State digest after applying each index, from the first node that applied it. */
+  private readonly digests = new Map<number, number>();
+  /** Highest commit index any node ever reached. */
+  private maxCommit = 0;
+  /** Set when the run changes membership: electability then follows each node's configuration. */
+  dynamicMembership = false;
+  /** Counters that show what a run exercised. */
+  readonly counts: { snapshotsApplied: number; readsConfirmed: number; readsFailed: number } = {
+    snapshotsApplied: 0,
+    readsConfirmed: 0,
+    readsFailed: 0,
+  };
+  /** Reads requested and not answered yet: `node/id` → highest commit known at request time. */
+  private readonly reads = new Map<string, number>();
 
   attach(cluster: Cluster): void {
     this.cluster = cluster;
   }
 
-  private fail(invariant: Violation["invariant"], detail: string): void {
+  /** Record a violation found outside the checker (e.g. by the convergence phase). */
+  fail(invariant: Violation["invariant"], detail: string): void {
     this.violations.push({ invariant, detail });
   }
 
@@ -82,7 +103,7 @@ export class InvariantChecker implements ClusterObserver {
       }
     } else if (f.kind === "appendEntryResponse" && f.response.success) {
       const r = f.response;
-      const held = durable.lastIndex() >= r.index && durable.term(r.index) === r.term;
+      const held = durable.lastIndex() >= r.index && durable.termAt(r.index) === r.term;
       if (!held && durable.hardState.term <= r.term) {
         this.fail("ack-before-persist", `${from} acked (${r.term}, ${r.index}) not durable`);
       }
@@ -98,7 +119,7 @@ export class InvariantChecker implements ClusterObserver {
       }
     }
     for (const r of ready.append) {
-      const prevTerm = storage.term(r.index - 1) ?? -1;
+      const prevTerm = storage.termAt(r.index - 1) ?? -1;
       const key = `${r.index}:${r.term}`;
       const known = this.records.get(key);
       if (known === undefined) this.records.set(key, { prevTerm, data: r.data });
@@ -111,9 +132,16 @@ export class InvariantChecker implements ClusterObserver {
 
   private checkCompleteness(id: string): void {
     const storage = this.c.storage(id);
+    const snap = storage.snapshot;
     for (let i = 1; i < this.committed.length; i++) {
       const k = this.committed[i];
       if (k === undefined) continue;
+      // A snapshot covers what it compacted; its digest was checked when it was applied.
+      if (snap !== undefined && i < snap.index) continue;
+      if (snap !== undefined && i === snap.index) {
+        if (snap.term !== k.term) this.fail("leader-completeness", `leader ${id} snapshot at ${i}`);
+        continue;
+      }
       const mine = storage.record(i);
       if (mine === undefined || mine.term !== k.term || !sameBytes(mine.data, k.data)) {
         this.fail("leader-completeness", `leader ${id} lacks committed (${k.term}, ${i})`);
@@ -122,12 +150,23 @@ export class InvariantChecker implements ClusterObserver {
     }
   }
 
-  onApply(id: string, entry: { readonly index: number }): void {
+  onApply(id: string, entry: CommittedEntry): void {
     const expected = (this.lastApplied.get(id) ?? 0) + 1;
+    const snap = isSnapshot(entry) ? this.c.storage(id).snapshot : undefined;
+    if (snap !== undefined && snap.index === entry.index) {
+      if (entry.index < expected) {
+        this.fail("state-machine-safety", `${id} applied a snapshot at ${entry.index} going back`);
+      }
+      this.lastApplied.set(id, entry.index);
+      this.checkDigest(id, entry.index);
+      this.counts.snapshotsApplied++;
+      return;
+    }
     if (entry.index !== expected) {
       this.fail("state-machine-safety", `${id} applied ${entry.index}, expected ${expected}`);
     }
     this.lastApplied.set(id, entry.index);
+    this.checkDigest(id, entry.index);
     const record = this.c.storage(id).record(entry.index);
     if (record === undefined) {
       this.fail("state-machine-safety", `${id} applied ${entry.index} it does not store`);
@@ -148,6 +187,36 @@ export class InvariantChecker implements ClusterObserver {
     }
   }
 
+  private checkDigest(id: string, index: number): void {
+    const digest = this.c.digest(id);
+    const known = this.digests.get(index);
+    if (known === undefined) this.digests.set(index, digest);
+    else if (known !== digest) this.fail("state-machine-safety", `${id} state differs at ${index}`);
+  }
+
+  /** A read was requested on `id` with id `readId`: remember the highest commit known now. */
+  readRequested(id: string, readId: string): void {
+    const c = this.c;
+    for (const other of c.ids) {
+      if (c.isUp(other)) this.maxCommit = Math.max(this.maxCommit, c.node(other).progress().commit);
+    }
+    this.reads.set(`${id}/${readId}`, this.maxCommit);
+  }
+
+  onReads(id: string, reads: readonly ReadState[]): void {
+    for (const r of reads) {
+      const key = `${id}/${r.id}`;
+      const needed = this.reads.get(key);
+      this.reads.delete(key);
+      if (r.code !== undefined) this.counts.readsFailed++;
+      else this.counts.readsConfirmed++;
+      if (needed === undefined || r.code !== undefined) continue;
+      if (r.index < needed) {
+        this.fail("stale-read", `${id} confirmed read ${r.id} at ${r.index}, commit was ${needed}`);
+      }
+    }
+  }
+
   /**
    * Leader completeness, checked ahead of time: when a record becomes committed, no node lacking
    * it may be able to win an election, i.e. collect a majority of nodes whose durable logs are no
@@ -160,17 +229,20 @@ export class InvariantChecker implements ClusterObserver {
     const last = c.ids.map((id) => {
       const s = c.storage(id);
       const index = s.lastIndex();
-      const has = s.record(record.index)?.term === record.term;
-      return { id, index, term: s.term(index) ?? 0, has };
+      const covered = s.snapshot !== undefined && s.snapshot.index >= record.index;
+      const has = covered || s.record(record.index)?.term === record.term;
+      return { id, index, term: s.termAt(index) ?? 0, has };
     });
-    const majority = Math.floor(c.ids.length / 2) + 1;
     for (const cand of last) {
       if (cand.has) continue;
+      const config = this.configOf(cand.id);
+      if (config === undefined) continue;
       let voters = 0;
       for (const v of last) {
+        if (!config.members.has(v.id)) continue;
         if (v.term < cand.term || (v.term === cand.term && v.index <= cand.index)) voters++;
       }
-      if (voters >= majority) {
+      if (voters >= config.quorum) {
         return (
           `committed (${record.term}, ${record.index}) is missing on ${cand.id}, ` +
           `which ${voters} nodes would elect`
@@ -178,6 +250,23 @@ export class InvariantChecker implements ClusterObserver {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Who `id` would count votes from, and how many it needs. With a fixed membership: everyone, a
+   * majority. With membership changes: a live node's own view (its latest configuration, as Raft's
+   * single-server changes prescribe); a node that is down is skipped, as its view is unknown.
+   */
+  private configOf(id: string): { members: Set<string>; quorum: number } | undefined {
+    const c = this.c;
+    if (!this.dynamicMembership) {
+      return { members: new Set(c.ids), quorum: Math.floor(c.ids.length / 2) + 1 };
+    }
+    if (!c.isUp(id)) return undefined;
+    const node = c.node(id);
+    const members = new Set(node.peerNames());
+    if (!members.has(id) || node.state === "closed") return undefined;
+    return { members, quorum: node.quorumNeeded() };
   }
 
   /**
@@ -202,6 +291,12 @@ export class InvariantChecker implements ClusterObserver {
     this.lastTerm.set(id, this.c.storage(id).hardState.term);
     this.lastApplied.delete(id);
     this.lastCommit.delete(id);
+    for (const key of [...this.reads.keys()]) if (key.startsWith(`${id}/`)) this.reads.delete(key);
+  }
+
+  /** Highest commit index any node ever reached. */
+  highestCommit(): number {
+    return this.maxCommit;
   }
 
   /** Number of distinct terms that had a leader so far. */
@@ -222,6 +317,7 @@ export class InvariantChecker implements ClusterObserver {
       const previous = this.lastCommit.get(id) ?? 0;
       if (commit < previous) this.fail("commit-decreased", `${id} ${commit}`);
       if (commit > previous) this.onCommit(id, previous, commit);
+      if (commit > this.maxCommit) this.maxCommit = commit;
       this.lastCommit.set(id, commit);
       if (node.state === "leader") {
         const other = this.leaders.get(term);
@@ -230,4 +326,8 @@ export class InvariantChecker implements ClusterObserver {
       }
     }
   }
+}
+
+function isSnapshot(entry: CommittedEntry): boolean {
+  return entry.entries.length === 1 && entry.entries[0]?.type === EntryType.Snapshot;
 }

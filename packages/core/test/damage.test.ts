@@ -1,0 +1,207 @@
+import { describe, expect, it } from "vitest";
+import { createRaftNode } from "../src/node";
+import { Cluster, nodeId, TEST_TIMING } from "../src/testing/cluster";
+import type { MemoryStorage } from "../src/testing/memory-storage";
+import { Prng } from "../src/testing/prng";
+import type { LogRecord, RaftNode } from "../src/types";
+import { ae, enc, frames, N1, N2, N3, normal, solo, stepAE } from "./helpers";
+
+const three = [1, 2, 3].map(nodeId);
+
+function electedCluster(): Cluster {
+  const c = new Cluster({ ids: three });
+  c.node(N1).campaignImmediately();
+  c.advanceTime(50);
+  c.stabilize();
+  return c;
+}
+
+function settle(c: Cluster, rounds = 10): void {
+  for (let i = 0; i < rounds; i++) {
+    c.advanceTime(50);
+    c.stabilize();
+  }
+}
+
+function records(s: MemoryStorage): LogRecord[] {
+  const out: LogRecord[] = [];
+  for (let i = s.firstIndex(); i <= s.lastIndex(); i++) {
+    const r = s.record(i);
+    if (r !== undefined) out.push(r);
+  }
+  return out;
+}
+
+/** A follower n1 whose storage holds records 1..5 of leader n2 (term 1), records 2..3 damaged. */
+function damagedFollower(
+  headers: boolean,
+  committed = true,
+  indexes: readonly number[] = [2, 5],
+): { node: RaftNode; storage: MemoryStorage } {
+  const s = solo();
+  for (let i = 1; i <= 5; i++) {
+    const commit = committed ? i - 1 : 0;
+    stepAE(
+      s.node,
+      ae({ pindex: i - 1, pterm: i === 1 ? 0 : 1, commit, entries: [normal(`${i}`)] }),
+    );
+    s.flush();
+  }
+  for (const i of indexes) s.storage.damage(i, headers);
+  const node = createRaftNode({
+    id: N1,
+    group: "G",
+    peers: [N1, N2, N3],
+    now: 0,
+    random: new Prng(5),
+    log: s.storage,
+    hardState: s.storage.hardState,
+    timing: TEST_TIMING,
+    damaged: s.storage.damagedRecords(),
+  });
+  return { node, storage: s.storage };
+}
+
+function flush(node: RaftNode, storage: MemoryStorage): ReturnType<RaftNode["ready"]>[] {
+  const out = [];
+  for (let i = 0; i < 20 && node.hasReady(); i++) {
+    const rd = node.ready();
+    storage.persist(rd);
+    out.push(rd);
+    node.advance(rd);
+    const last = rd.committed[rd.committed.length - 1];
+    if (last !== undefined) node.applied(last.index);
+  }
+  return out;
+}
+
+describe("local damage: protocol-aware recovery (reliability-plan §4)", () => {
+  it("never truncates for damage, stops delivering before it, and does not campaign", () => {
+    const { node, storage } = damagedFollower(true);
+    expect(node.progress().index).toBe(5);
+    const readies = flush(node, storage);
+    // Commit 4 was recovered, but index 2 is damaged: only index 1 is delivered.
+    expect(readies.flatMap((r) => r.committed.map((c) => c.index))).toEqual([1]);
+    expect(readies.every((r) => r.truncateAfter === undefined)).toBe(true);
+    node.tick(60_000);
+    expect(node.state).toBe("follower");
+  });
+
+  it("keeps using known terms for votes, but grants none while a term is unknown", () => {
+    for (const headers of [true, false]) {
+      const { node, storage } = damagedFollower(headers);
+      flush(node, storage);
+      node.step({
+        subject: node.subjects.vote,
+        reply: "$NRG.R.CAND",
+        frame: {
+          kind: "voteRequest",
+          request: { term: 2, lastTerm: 1, lastIndex: 5, candidate: N3 },
+        },
+      });
+      const votes = flush(node, storage).flatMap((r) => frames(r.messages, "voteResponse"));
+      expect(votes[0]?.response.granted).toBe(headers);
+    }
+  });
+
+  it("takes the term of a record whose header was lost from its successor", () => {
+    // Only index 2 lost its header; index 3 is readable and says pterm 1: votes are granted.
+    const { node, storage } = damagedFollower(false, true, [2]);
+    flush(node, storage);
+    node.step({
+      subject: node.subjects.vote,
+      reply: "$NRG.R.CAND",
+      frame: {
+        kind: "voteRequest",
+        request: { term: 2, lastTerm: 1, lastIndex: 5, candidate: N3 },
+      },
+    });
+    const votes = flush(node, storage).flatMap((r) => frames(r.messages, "voteResponse"));
+    expect(votes[0]?.response.granted).toBe(true);
+  });
+
+  it("asks the leader for the damaged records and overwrites them in place", () => {
+    const { node, storage } = damagedFollower(false);
+    flush(node, storage);
+    stepAE(node, ae({ term: 1, pindex: 5, pterm: 1, commit: 5 }));
+    const request = flush(node, storage)
+      .flatMap((r) => r.messages)
+      .find((m) => m.frame.kind === "appendEntryResponse");
+    expect(request?.reply.startsWith("$NRG.CR.")).toBe(true);
+    const f = request?.frame;
+    if (f?.kind !== "appendEntryResponse") throw new Error("no repair request");
+    expect(f.response).toMatchObject({ index: 1, term: 1, success: false });
+    // The leader streams from index 2 with lterm.
+    for (let i = 2; i <= 5; i++) {
+      stepAE(
+        node,
+        ae({ pindex: i - 1, pterm: 1, commit: i - 1, lterm: 1, entries: [normal(`${i}`)] }),
+        request?.reply,
+      );
+    }
+    const after = flush(node, storage);
+    expect(after.flatMap((r) => r.repair.map((x) => x.index))).toEqual([2, 5]);
+    expect(storage.damagedRecords()).toEqual([]);
+    expect(storage.entry(2)).toBeDefined();
+    // Committed entries past the repaired record are delivered now (commit 3 was recovered).
+    expect(after.flatMap((r) => r.committed.map((c) => c.index))).toEqual([2, 3]);
+    stepAE(node, ae({ term: 1, pindex: 5, pterm: 1, commit: 5, entries: [normal("6")] }));
+    const next = flush(node, storage);
+    expect(next.flatMap((r) => r.committed.map((c) => c.index))).toEqual([4, 5]);
+    const acks = next.flatMap((r) => frames(r.messages, "appendEntryResponse"));
+    expect(acks.at(-1)?.response).toMatchObject({ index: 6, success: true });
+  });
+
+  it("resolves a damaged record that differs from the leader's like any conflict", () => {
+    const { node, storage } = damagedFollower(true, false);
+    flush(node, storage);
+    stepAE(node, ae({ leader: N3, term: 2, pindex: 6, pterm: 2, commit: 1 }));
+    const request = flush(node, storage)
+      .flatMap((r) => r.messages)
+      .find((m) => m.reply.startsWith("$NRG.CR."));
+    // The new leader's index 2 is of term 2: our damaged (term 1) record 2 was never committed.
+    stepAE(
+      node,
+      ae({ leader: N3, term: 2, pindex: 1, pterm: 1, commit: 1, lterm: 2, entries: [normal("x")] }),
+      request?.reply,
+    );
+    const rd = flush(node, storage);
+    expect(rd.some((r) => r.truncateAfter === 1)).toBe(true);
+    expect(storage.record(2)?.term).toBe(2);
+    expect(storage.damagedRecords()).toEqual([]);
+  });
+
+  it("repairs a member of a cluster after a bit flip in a committed record", () => {
+    const c = electedCluster();
+    const leader = c.node(N1);
+    for (const v of ["a", "b", "c"]) leader.propose(leader.term, enc(v));
+    c.stabilize();
+    settle(c);
+    c.crash(N2);
+    expect(c.storage(N2).damage(2, false)).toBe(true);
+    c.restart(N2);
+    leader.propose(leader.term, enc("d"));
+    settle(c, 20);
+    expect(c.storage(N2).damagedRecords()).toEqual([]);
+    expect(records(c.storage(N2))).toEqual(records(c.storage(N1)));
+    expect(c.digest(N2)).toBe(c.digest(N1));
+  });
+
+  it("drops the damaged records covered by the leader's snapshot when it compacted past them", () => {
+    const c = electedCluster();
+    const leader = c.node(N1);
+    for (const v of ["a", "b", "c"]) leader.propose(leader.term, enc(v));
+    c.stabilize();
+    settle(c);
+    c.crash(N2);
+    c.storage(N2).damage(1, true);
+    c.snapshot(N1);
+    c.snapshot(N3);
+    c.stabilize();
+    c.restart(N2);
+    settle(c, 20);
+    expect(c.storage(N2).damagedRecords()).toEqual([]);
+    expect(c.storage(N2).firstIndex()).toBeGreaterThan(1);
+    expect(c.digest(N2)).toBe(c.digest(N1));
+  });
+});
