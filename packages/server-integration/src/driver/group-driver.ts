@@ -1,5 +1,5 @@
-import { EntryType, toError } from "@raft/codec";
-import type { CommittedEntry, OutboundMessage, RaftNode, Ready } from "@raft/core";
+import { EntryType, encodePeerState, toError } from "@raft/codec";
+import type { CommittedEntry, LogRecord, OutboundMessage, RaftNode, Ready } from "@raft/core";
 import { RaftState } from "@raft/core";
 import type { GroupStore } from "@raft/wal";
 import type { Fabric, Subscription } from "../fabric/types";
@@ -29,11 +29,34 @@ export interface ResolvedLimits {
   readonly proposalBytesMax: number;
 }
 
+/**
+ * The group's current store. A `reset()` wipe closes the store and replaces it with a fresh one;
+ * the node's `LogView` reads through the same reference, so both always see the store in use.
+ */
+export interface StoreRef {
+  current: GroupStore;
+}
+
+/** How a driver wipes its store for `Ready.wipe` (implemented by the server, which owns the disk). */
+export interface StoreWiper {
+  /**
+   * Deletes every file of the (already closed) store durably and opens a fresh, empty one; a crash
+   * before {@link StoreWiper.finish} makes the next start redo the wipe. With `rejoin` it first
+   * leaves a durable mark that the node must not campaign until {@link StoreWiper.rejoined}.
+   */
+  wipeAndReopen(rejoin: boolean): Promise<GroupStore>;
+  /** The wiped store's new term/vote and peer state are durable: the wipe is complete. */
+  finish(): Promise<void>;
+  /** The wiped node durably holds its group's (multi-member) peer state again: drop the mark. */
+  rejoined(): Promise<void>;
+}
+
 /** What a driver needs from the server hosting it. */
 export interface GroupDriverOptions<TCommand, TResult> {
   readonly config: RaftGroupConfig<TCommand, TResult>;
   readonly node: RaftNode;
-  readonly store: GroupStore;
+  readonly store: StoreRef;
+  readonly wiper: StoreWiper;
   readonly fabric: Fabric;
   readonly clock: Clock;
   readonly wheel: TimerWheel;
@@ -41,6 +64,12 @@ export interface GroupDriverOptions<TCommand, TResult> {
   readonly limits: ResolvedLimits;
   /** Unique per server process: proposal ids are `<prefix>-<sequence>`. */
   readonly proposalIdPrefix: string;
+  /**
+   * The node was wiped by `reset()` and has not yet durably adopted its group's membership: it was
+   * created as an observer, and leaves observer mode (back to `config.observer`) once core's
+   * cluster size is above 1 again and the driver wrote that membership to the store.
+   */
+  readonly rejoining: boolean;
   /** Index of the newest durable snapshot at init (0 when none); core delivers it as an entry. */
   readonly snapshotIndex: number;
   readonly serverNameForNode: (id: string) => string | undefined;
@@ -71,14 +100,16 @@ type Control = (node: RaftNode) => void;
  * One group's driver loop and its user-facing handle. Fabric handlers, timers and API calls only
  * enqueue and `kick`; a single async loop feeds the queued input to the node and carries out each
  * `Ready` in the contract's order (see `@raft/core` types): send what may leave early, persist
- * (term/vote, truncation, append: one group commit), send what promises durability, apply, advance.
+ * (wipe, term/vote and peer state, snapshot, truncation, compaction, repair, append: one group
+ * commit after the wipe), send what promises durability, apply, advance. A failed write closes the
+ * node (`reportWriteError`) and stops the group with a sticky `STORAGE` error; it is never retried.
  */
 export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResult> {
   readonly group: string;
   readonly id: string;
   readonly #o: GroupDriverOptions<TCommand, TResult>;
   readonly #node: RaftNode;
-  readonly #store: GroupStore;
+  readonly #storeRef: StoreRef;
   readonly #inbound: BoundedQueue<InboundMessage>;
   readonly #controls: Control[] = [];
   readonly #pending = new PendingProposals();
@@ -89,6 +120,8 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
   /** `snapshot()` calls whose snapshot core accepted; resolved once a Ready persisted it. */
   readonly #snapshotDurableWaiters: Waiter[] = [];
   readonly #reads = new ReadBarriers();
+  /** `reset()` calls whose wipe is not durable yet. */
+  readonly #resetWaiters: Waiter[] = [];
   readonly #membership: MembershipRequests;
   readonly #replayed: Promise<void>;
   #resolveReplayed: () => void = () => {};
@@ -100,6 +133,16 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
   #closed = false;
   #tickDue = false;
   #snapshotInFlight = false;
+  /** See {@link GroupDriverOptions.rejoining}; also set by a `reset()` of a multi-member group. */
+  #rejoining: boolean;
+  /** The error that stopped the group (sticky), if it stopped because of one. */
+  #failure: Error | undefined;
+  /**
+   * The state machine's state before anything was applied to it, captured at the first apply: a
+   * `reset()` wipe puts the state machine back to it, since core then delivers the log from
+   * index 1 (or a snapshot) again.
+   */
+  #initialState: Uint8Array | undefined;
 
   #sequence = 0;
 
@@ -121,18 +164,23 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
   constructor(options: GroupDriverOptions<TCommand, TResult>) {
     this.#o = options;
     this.#node = options.node;
-    this.#store = options.store;
+    this.#storeRef = options.store;
     this.group = options.node.group;
     this.id = options.node.id;
     this.#inbound = new BoundedQueue(options.limits.inboundQueueMax);
     this.#membership = new MembershipRequests(this.group);
     this.#snapshotIndex = options.snapshotIndex;
+    this.#rejoining = options.rejoining;
     this.#replayed = new Promise<void>((resolve, reject) => {
       this.#resolveReplayed = resolve;
       this.#rejectReplayed = reject;
     });
     // A rejection nobody awaits must not become an unhandled rejection.
     this.#replayed.catch(() => {});
+  }
+
+  get #store(): GroupStore {
+    return this.#storeRef.current;
   }
 
   /** Subscribes the node's subjects and starts the loop. Idempotent. */
@@ -257,6 +305,29 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
 
   peerNames(): readonly string[] {
     return this.#node.peerNames();
+  }
+
+  reset(): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    return new Promise<void>((resolve, reject) => {
+      this.#resetWaiters.push({ resolve, reject });
+      this.#control((node) => {
+        // Core's reset leaves this node alone in a group of one, which would elect itself and
+        // commit on its own before it hears from the real leader (or forever, cut off from it).
+        // Unless the group really has one member, it stays an observer until it adopted the
+        // group's membership from a leader (see `#finishRejoin`).
+        const rejoin = node.peerNames().length > 1 || this.#rejoining;
+        node.reset();
+        if (rejoin) {
+          this.#rejoining = true;
+          node.setObserver(true);
+        }
+      });
+    });
+  }
+
+  error(): Error | undefined {
+    return this.#failure;
   }
 
   #changeMembership(peer: string, add: boolean): Promise<void> {
@@ -475,6 +546,9 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
     });
     this.#reads.submit(() => node.readIndex());
     if (node.hasReady()) await this.#handleReady(node.ready());
+    if (this.#rejoining && node.state !== RaftState.Closed && node.clusterSize() > 1) {
+      await this.#finishRejoin();
+    }
     if (this.#snapshotWaiters.length > 0 || this.#snapshotDue()) await this.#takeSnapshot();
     const later = this.#o.clock.now();
     this.#pending.expire(
@@ -517,6 +591,7 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
     // Thesis §10.2.1: frames that promise nothing about local state leave before the fsync.
     this.#send(rd.messages, false);
     await this.#persist(rd);
+    if (rd.wipe === true) await this.#afterWipe();
     if (rd.snapshot !== undefined) this.#onSnapshotDurable(rd.snapshot.index);
     this.#send(rd.messages, true);
     await this.#apply(rd.committed);
@@ -528,29 +603,122 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
     if (rd.replayDone) this.#resolveReplayed();
   }
 
+  /**
+   * Step 4 of the Ready contract: makes everything the batch asks to persist durable, in the
+   * documented order (wipe → term/vote and peer state → snapshot → truncateAfter → compactBefore →
+   * repair → append). A failure is reported to core (`reportWriteError`: the node closes and
+   * promises nothing of this batch) and rethrown as `STORAGE`, which stops the group. The fsync is
+   * never retried: after a failed fsync the kernel may have dropped the dirty pages it could not
+   * write, so a retry that "succeeds" proves nothing (the WAL closes itself for the same reason).
+   */
   async #persist(rd: Ready): Promise<void> {
+    if (!needsPersist(rd)) return;
+    try {
+      await this.#persistOrThrow(rd);
+    } catch (error) {
+      this.#node.reportWriteError(error);
+      throw new ServerError("STORAGE", `group ${this.group}: WAL write failed`, { cause: error });
+    }
+  }
+
+  async #persistOrThrow(rd: Ready): Promise<void> {
+    // The wipe replaces the store, so it completes before anything else of the batch is issued.
+    if (rd.wipe === true) await this.#wipe();
     const store = this.#store;
-    // Issued back to back: the store performs them in issue order, and the Ready contract's order
-    // (term/vote, truncation, append) is the issue order. One await covers the whole group commit.
+    // Issued back to back: the store performs them in issue order, which is the contract's order,
+    // and one await covers the whole group commit.
     const writes: Promise<void>[] = [];
     if (rd.hardState !== undefined) writes.push(store.setTermVote(rd.hardState));
     if (rd.peerState !== undefined) writes.push(store.setPeerState(rd.peerState));
     if (rd.snapshot !== undefined) writes.push(store.saveSnapshot(rd.snapshot));
     if (rd.truncateAfter !== undefined) writes.push(store.truncateAfter(rd.truncateAfter));
     if (rd.compactBefore !== undefined) writes.push(store.compactBefore(rd.compactBefore));
+    for (const run of consecutiveRuns(rd.repair)) writes.push(store.repair(run));
     if (rd.append.length > 0) {
       writes.push(store.append(rd.append));
       for (const r of rd.append) this.#bytesSinceSnapshot += r.data.length;
     }
-    if (writes.length === 0) return;
-    const results = await Promise.allSettled(writes);
-    for (const r of results) {
-      if (r.status === "rejected") {
-        throw new ServerError("STORAGE", `group ${this.group}: WAL write failed`, {
-          cause: r.reason,
-        });
-      }
+    if (writes.length > 0) {
+      const results = await Promise.allSettled(writes);
+      for (const r of results) if (r.status === "rejected") throw r.reason;
     }
+    if (rd.repair.length > 0) {
+      this.#o.logger.info(
+        {
+          group: this.group,
+          indexes: rd.repair.map((r) => r.index),
+        },
+        "damaged log records repaired from the leader",
+      );
+    }
+    // Only now is the wiped state (term 0, the single-member peer state) durable, so only now may
+    // the marker that makes a restart redo the wipe go.
+    if (rd.wipe === true) await this.#o.wiper.finish();
+  }
+
+  /**
+   * `Ready.wipe` (core's `reset()`): closes the store, deletes every file of it and opens a fresh
+   * one under the same {@link StoreRef}, then puts the state machine and the driver's counters back
+   * to "nothing applied", since core delivers the group's history again from index 1 or from a
+   * leader's snapshot.
+   */
+  async #wipe(): Promise<void> {
+    const old = this.#store;
+    await old.close();
+    this.#storeRef.current = await this.#o.wiper.wipeAndReopen(this.#rejoining);
+    this.#o.logger.warn({ group: this.group }, "group state wiped (reset)");
+  }
+
+  /**
+   * A node wiped by `reset()` learned its group's membership again (core adopts it from a
+   * committed peer-state entry or a leader's snapshot: its cluster size is above 1 again). Core
+   * does not hand an adopted peer state back in `Ready.peerState`, so the store would still hold
+   * the wipe's single-member peer state, which a restart would start from; the driver writes the
+   * adopted one, then drops the rejoin mark and lets the node campaign again.
+   */
+  async #finishRejoin(): Promise<void> {
+    const node = this.#node;
+    const peerState = encodePeerState({
+      clusterSize: node.clusterSize(),
+      peers: node.peerNames(),
+      extState: 0,
+    });
+    try {
+      await this.#store.setPeerState(peerState);
+      await this.#o.wiper.rejoined();
+    } catch (error) {
+      node.reportWriteError(error);
+      throw new ServerError("STORAGE", `group ${this.group}: WAL write failed`, { cause: error });
+    }
+    this.#rejoining = false;
+    node.setObserver(this.#o.config.observer ?? false);
+    this.#o.logger.info(
+      { group: this.group, peers: node.peerNames(), clusterSize: node.clusterSize() },
+      "rejoined the group after a reset",
+    );
+  }
+
+  /** After a durable wipe: the upper layer forgets everything applied. */
+  async #afterWipe(): Promise<void> {
+    if (this.#initialState !== undefined && this.#applied > 0) {
+      await this.#restore(0, this.#initialState);
+    }
+    // Proposals in flight may or may not have been committed by the others.
+    this.#pending.rejectInFlight(
+      () => new ServerError("TIMEOUT", `group ${this.group}: outcome unknown, the group was reset`),
+    );
+    this.#applied = 0;
+    this.#restoredThrough = 0;
+    this.#snapshotIndex = 0;
+    this.#entriesSinceSnapshot = 0;
+    this.#bytesSinceSnapshot = 0;
+    // A snapshot handed to core before the reset is gone with everything else: nothing is left to
+    // compact, which is what the waiters asked for.
+    this.#snapshotInFlight = false;
+    for (const w of this.#snapshotDurableWaiters.splice(0, this.#snapshotDurableWaiters.length)) {
+      w.resolve();
+    }
+    for (const w of this.#resetWaiters.splice(0, this.#resetWaiters.length)) w.resolve();
   }
 
   #send(messages: readonly OutboundMessage[], afterPersist: boolean): void {
@@ -571,6 +739,18 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
 
   async #apply(committed: readonly CommittedEntry[]): Promise<void> {
     if (committed.length === 0) return;
+    if (this.#initialState === undefined) {
+      // Nothing was applied yet, so this is the state a reset must go back to.
+      try {
+        const initial = this.#o.config.stateMachine.snapshot();
+        // No await for a synchronous state machine: the first apply is not delayed by a turn.
+        this.#initialState = initial instanceof Uint8Array ? initial : await initial;
+      } catch (error) {
+        throw new ServerError("STATE_MACHINE", `group ${this.group}: snapshot threw`, {
+          cause: error,
+        });
+      }
+    }
     const commands: AppliedCommand<TCommand>[] = [];
     const ids: string[] = [];
     // Term of each command's entry (`-1` when unknown): a result goes to a proposal only if core
@@ -799,7 +979,8 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
     });
   }
 
-  #closedError(cause?: unknown): ServerError {
+  /** `CLOSED`, caused by the error that stopped the group when there was one (sticky). */
+  #closedError(cause: unknown = this.#failure): ServerError {
     return new ServerError(
       "CLOSED",
       `group ${this.group} is stopped`,
@@ -816,6 +997,7 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
 
   async #shutdown(cause: Error | undefined): Promise<void> {
     this.#closed = true;
+    this.#failure = cause;
     this.#o.wheel.cancel(this.group);
     for (const subject of [...this.#subs.keys()]) this.#unsubscribe(subject);
     this.#inbound.clear();
@@ -829,6 +1011,7 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
       w.reject(closedError);
     }
     this.#reads.rejectAll(closedError);
+    for (const w of this.#resetWaiters.splice(0, this.#resetWaiters.length)) w.reject(closedError);
     this.#membership.rejectAll(closedError);
     this.#rejectReplayed(closedError);
     // Let an in-flight batch finish its disk work before the store closes under it.
@@ -841,4 +1024,37 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
     }
     this.#o.onStopped(this);
   }
+}
+
+/**
+ * Splits repaired records into runs of consecutive indexes: `GroupStore.repair` takes one run of a
+ * damaged stretch per call, while one `Ready.repair` may fill several separate damaged records.
+ */
+function consecutiveRuns(records: readonly LogRecord[]): LogRecord[][] {
+  const runs: LogRecord[][] = [];
+  let run: LogRecord[] = [];
+  for (const r of records) {
+    const last = run[run.length - 1];
+    if (last !== undefined && r.index !== last.index + 1) {
+      runs.push(run);
+      run = [];
+    }
+    run.push(r);
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
+}
+
+/** Whether a `Ready` carries anything for the WAL. */
+function needsPersist(rd: Ready): boolean {
+  return (
+    rd.wipe === true ||
+    rd.hardState !== undefined ||
+    rd.peerState !== undefined ||
+    rd.snapshot !== undefined ||
+    rd.truncateAfter !== undefined ||
+    rd.compactBefore !== undefined ||
+    rd.repair.length > 0 ||
+    rd.append.length > 0
+  );
 }

@@ -2,16 +2,18 @@ import type { LogView } from "@raft/core";
 import type { GroupStore } from "@raft/wal";
 
 /**
- * The core's read-only {@link LogView} over a {@link GroupStore}. The store's queries reflect
+ * The core's read-only {@link LogView} over the group's current {@link GroupStore}, asked for at
+ * every call: a `reset()` wipe replaces the store with a fresh one under the same view. The store's queries reflect
  * every operation already issued, which is exactly what core expects of the shell's log. Reads that
  * fail (out of range, a damaged record) answer `undefined`: core treats such a record as missing
  * and fetches it from the leader again, instead of crashing on bad disk bytes.
  */
-export function createStoreLogView(store: GroupStore): LogView {
+export function createStoreLogView(current: () => GroupStore): LogView {
   return {
-    firstIndex: (): number => store.firstIndex,
-    lastIndex: (): number => store.lastIndex,
+    firstIndex: (): number => current().firstIndex,
+    lastIndex: (): number => current().lastIndex,
     term(index: number): number | undefined {
+      const store = current();
       if (index < store.firstIndex || index > store.lastIndex) return undefined;
       try {
         return store.term(index);
@@ -20,6 +22,7 @@ export function createStoreLogView(store: GroupStore): LogView {
       }
     },
     entry(index: number): Uint8Array | undefined {
+      const store = current();
       if (index < store.firstIndex || index > store.lastIndex) return undefined;
       try {
         return store.read(index);
@@ -27,6 +30,6 @@ export function createStoreLogView(store: GroupStore): LogView {
         return undefined;
       }
     },
-    bytes: (): number => store.sizeBytes,
+    bytes: (): number => current().sizeBytes,
   };
 }

@@ -8,10 +8,17 @@ import {
   type RandomSource,
   toError,
 } from "@raft/codec";
-import { createRaftNode } from "@raft/core";
+import { createRaftNode, type DamagedRecord } from "@raft/core";
 import { createNodeDisk, type Disk, type GroupStore, openGroupStore } from "@raft/wal";
-import { GroupDriver, type ResolvedLimits } from "../driver/group-driver";
+import { GroupDriver, type ResolvedLimits, type StoreRef } from "../driver/group-driver";
 import { createStoreLogView } from "../driver/log-view";
+import {
+  finishRejoin,
+  finishWipe,
+  rejoinPending,
+  wipeGroupDirectory,
+  wipePending,
+} from "../driver/store-wipe";
 import type { Fabric } from "../fabric/types";
 import { createSystemClock } from "../timer/system-clock";
 import { createTimerWheel, type TimerWheel } from "../timer/timer-wheel";
@@ -321,22 +328,54 @@ class RaftServerImpl implements RaftServer {
     }
   }
 
+  #storeDir(config: RaftGroupConfig<unknown, unknown>): string {
+    return config.storeDir ?? `${this.#dataDir}/${config.group}`;
+  }
+
   async #openStore(config: RaftGroupConfig<unknown, unknown>): Promise<GroupStore> {
-    const dir = config.storeDir ?? `${this.#dataDir}/${config.group}`;
+    const dir = this.#storeDir(config);
     try {
-      return await openGroupStore(dir, {
-        disk: this.#disk,
-        ...(this.#options.syncPolicy === undefined ? {} : { syncPolicy: this.#options.syncPolicy }),
-        logger: {
-          warn: (message, details) =>
-            this.#logger.warn({ group: config.group, ...details }, message),
-        },
-      });
+      if (await wipePending(this.#disk, dir)) await this.#finishInterruptedWipe(config, dir);
+      return await this.#rawOpen(config, dir);
     } catch (error) {
       throw new ServerError("STORAGE", `group ${config.group}: opening the store failed`, {
         cause: error,
       });
     }
+  }
+
+  #rawOpen(config: RaftGroupConfig<unknown, unknown>, dir: string): Promise<GroupStore> {
+    return openGroupStore(dir, {
+      disk: this.#disk,
+      ...(this.#options.syncPolicy === undefined ? {} : { syncPolicy: this.#options.syncPolicy }),
+      logger: {
+        warn: (message, details) => this.#logger.warn({ group: config.group, ...details }, message),
+      },
+    });
+  }
+
+  /**
+   * A `reset()` wipe was cut short by a crash: the directory may hold any part of the old store.
+   * Redo the wipe and write what the wipe's `Ready` would have written (term 0, no vote, this node
+   * alone as peer state, as core's `reset()` leaves them), then drop the marker.
+   */
+  async #finishInterruptedWipe(
+    config: RaftGroupConfig<unknown, unknown>,
+    dir: string,
+  ): Promise<void> {
+    this.#logger.warn({ group: config.group }, "finishing a reset interrupted by a crash");
+    // The rejoin marker, if the wipe needed one, was made durable before the wipe began.
+    await wipeGroupDirectory(this.#disk, dir, false);
+    const store = await this.#rawOpen(config, dir);
+    try {
+      await store.setTermVote({ term: 0, vote: "" });
+      await store.setPeerState(
+        encodePeerState({ clusterSize: 1, peers: [this.nodeId], extState: 0 }),
+      );
+    } finally {
+      await store.close();
+    }
+    await finishWipe(this.#disk, dir);
   }
 
   async #createDriver<TCommand, TResult>(
@@ -351,8 +390,20 @@ class RaftServerImpl implements RaftServer {
         recovery.damagedStateCopies.length > 0 ||
         recovery.invalidSnapshots.length > 0
       ) {
-        // Degraded, not fatal: a torn tail was never synced, so never acknowledged; corrupt
-        // records read as missing through the LogView, as core expects of damaged records.
+        // Degraded, not fatal. Corrupt records stay in the log and go to core as `damaged` (below):
+        // it refetches them from the leader and never truncates because of them.
+        //
+        // The truncated tail is only logged. Under the default "always" sync policy it is the last
+        // write round that was not durable when the process died: every message that promises
+        // something about a record (append-entry responses, votes) leaves only after the fsync of
+        // that record's Ready (`afterPersist`), so no peer was ever told we hold those records and
+        // forgetting them is safe — they were never counted toward any commit. Two cases fall
+        // outside that argument and are accepted, not hidden: under `syncPolicy: { intervalMs }`
+        // appends are acknowledged before the fsync, so a power loss can cut acknowledged records
+        // (that policy is documented as giving up this guarantee); and a bit flip inside the last
+        // round *after* it was synced looks the same as a torn write to the WAL (wal-format.md §5),
+        // so such a record may have been acknowledged. Core has no "possibly acknowledged, not
+        // stored" input to protect that case, so it is reported here at warn level.
         this.#logger.warn(
           {
             group: config.group,
@@ -387,6 +438,18 @@ class RaftServerImpl implements RaftServer {
         ? peerState.peers
         : [...peerState.peers, this.nodeId];
       const timing = config.timing ?? this.#options.timing;
+      // Damaged records with their term when the record's header survived (the WAL answers
+      // `term(i)` then; only the payload is lost), unknown otherwise. Core asks the leader for them.
+      const damaged: DamagedRecord[] = recovery.corrupt.map((index) => {
+        try {
+          return { index, term: store.term(index) };
+        } catch {
+          return { index };
+        }
+      });
+      const storeRef: StoreRef = { current: store };
+      const dir = this.#storeDir(config as RaftGroupConfig<unknown, unknown>);
+      const rejoining = await rejoinPending(this.#disk, dir);
       const node = createRaftNode({
         id: this.nodeId,
         group: config.group,
@@ -394,10 +457,13 @@ class RaftServerImpl implements RaftServer {
         clusterSize: Math.max(peerState.clusterSize, 1),
         now: this.#clock.now(),
         random: this.#random,
-        log: createStoreLogView(store),
+        log: createStoreLogView(() => storeRef.current),
         hardState: store.termVote,
+        ...(damaged.length === 0 ? {} : { damaged }),
         ...(snapshot === undefined ? {} : { snapshot }),
-        ...(config.observer === undefined ? {} : { observer: config.observer }),
+        ...(config.observer === undefined && !rejoining
+          ? {}
+          : { observer: rejoining || config.observer === true }),
         ...(timing === undefined ? {} : { timing }),
         ...(config.dialect === undefined ? {} : { dialect: config.dialect }),
         ...(config.unsafeTestingFaults === undefined
@@ -412,13 +478,23 @@ class RaftServerImpl implements RaftServer {
           firstIndex: store.firstIndex,
           lastIndex: store.lastIndex,
           snapshotIndex,
+          damaged: damaged.map((d) => d.index),
         },
         "group initialised",
       );
       return new GroupDriver<TCommand, TResult>({
         config,
         node,
-        store,
+        store: storeRef,
+        wiper: {
+          wipeAndReopen: async (rejoin) => {
+            await wipeGroupDirectory(this.#disk, dir, rejoin);
+            return this.#rawOpen(config as RaftGroupConfig<unknown, unknown>, dir);
+          },
+          finish: () => finishWipe(this.#disk, dir),
+          rejoined: () => finishRejoin(this.#disk, dir),
+        },
+        rejoining,
         fabric: this.#fabric,
         clock: this.#clock,
         wheel: this.#wheel,

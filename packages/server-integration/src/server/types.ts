@@ -276,6 +276,25 @@ export interface RaftGroup<TCommand = unknown, TResult = unknown> {
   proposeRemovePeer(peer: string): Promise<void>;
   /** Current members' node ids (this node first when it is one). */
   peerNames(): readonly string[];
+  /**
+   * Wipes this server's copy of the group (core `reset()`, nats-raft-spec §5.16): the log,
+   * snapshots, term and vote are deleted durably, the peer state becomes this node alone, and the
+   * state machine is put back to its state before anything was applied (what `snapshot()` returned
+   * before the first apply). The node then rejoins as an empty follower and gets the history again
+   * from the leader. Proposals in flight reject `TIMEOUT` (outcome unknown). Resolves once the
+   * wipe is durable; rejects `CLOSED` if the group stops first (a failed wipe stops it with
+   * `STORAGE`; a crash during the wipe makes the next `initRaftNode` finish it). Unsafe like
+   * nats-server's `Reset`: forgetting a vote allows a second vote in the same term, so use it
+   * only on a node that is not needed for quorum.
+   */
+  reset(): Promise<void>;
+  /**
+   * The error that stopped the group, sticky: `STORAGE` after a failed WAL write or fsync (core
+   * was told with `reportWriteError` and closed), `STATE_MACHINE` after the state machine threw.
+   * `undefined` while running and after an ordinary `stop()`. Every call on a stopped group
+   * rejects `CLOSED` with this error as `cause`.
+   */
+  error(): Error | undefined;
   /** Start an election soon (after 100–800 ms). */
   campaign(): void;
   /** Observer mode: replicate and apply, never campaign. Applied by the loop shortly after. */
