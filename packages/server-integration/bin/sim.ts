@@ -21,6 +21,7 @@ const BUGS = [
   "commitOlderTermByCount",
   "skipConflictTruncation",
   "serveReadsWithoutQuorum",
+  "truncateAtDamage",
 ];
 
 // `pnpm sim -- --seed 1` passes the `--` through: drop it.

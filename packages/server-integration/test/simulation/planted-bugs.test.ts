@@ -75,4 +75,14 @@ describe("simulate with planted bugs", () => {
       `serveReadsWithoutQuorum caught by seed ${found?.seed}: ${v?.kind}: ${v?.detail.split("\n")[0]}`,
     );
   }, 300_000);
+
+  it("catches truncating the log at a damaged record (truncateAtDamage)", async () => {
+    const maxSeeds = envInt("SIM_BUG_SEEDS", 200);
+    const found = await search({ truncateAtDamage: true }, maxSeeds);
+    expect(found, `no seed of ${maxSeeds} caught truncateAtDamage`).toBeDefined();
+    const v = found?.violations[0];
+    console.log(
+      `truncateAtDamage caught by seed ${found?.seed}: ${v?.kind}: ${v?.detail.split("\n")[0]} (replay: ${found?.replay} --bug truncateAtDamage)`,
+    );
+  }, 300_000);
 });

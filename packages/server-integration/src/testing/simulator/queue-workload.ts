@@ -12,17 +12,25 @@ export interface QueueCommand {
 /** The replicated queue: every applied value in log order. Result of an append: its position. */
 export class QueueStateMachine implements StateMachine<QueueCommand, number> {
   values: string[] = [];
+  /** Raft index of each value (for reports). */
+  indexes: number[] = [];
 
   apply(commands: readonly AppliedCommand<QueueCommand>[]): number[] {
-    return commands.map(({ command }) => this.values.push(command.v) - 1);
+    return commands.map(({ index, command }) => {
+      this.indexes.push(index);
+      return this.values.push(command.v) - 1;
+    });
   }
 
   snapshot(): Uint8Array {
-    return new TextEncoder().encode(JSON.stringify(this.values));
+    return new TextEncoder().encode(JSON.stringify([this.values, this.indexes]));
   }
 
   restore(data: Uint8Array): void {
-    this.values = JSON.parse(new TextDecoder().decode(data)) as string[];
+    [this.values, this.indexes] = JSON.parse(new TextDecoder().decode(data)) as [
+      string[],
+      number[],
+    ];
   }
 }
 
@@ -60,7 +68,9 @@ export function queueWorkload(
         const b = replicas[i] as SimReplica<QueueStateMachine>;
         const n = Math.min(a.machine.values.length, b.machine.values.length);
         if (n > 0 && a.machine.values[n - 1] !== b.machine.values[n - 1]) {
-          return `queue: ${a.node} and ${b.node} differ at position ${n - 1}`;
+          const at = (r: SimReplica<QueueStateMachine>): string =>
+            `${r.node} holds ${r.machine.values[n - 1]} (index ${r.machine.indexes[n - 1]})`;
+          return `queue: replicas differ at position ${n - 1}: ${at(a)}, ${at(b)}`;
         }
       }
       return undefined;

@@ -186,7 +186,6 @@ export class SimNode implements DiskOwner {
     this.inc = undefined;
     this.#paused = false;
     this.#held = [];
-    this.#full = false;
     this.#syncs = 0;
     if (powerLoss) this.disk.crash({ tornWrites: true });
   }
@@ -239,26 +238,33 @@ export class SimNode implements DiskOwner {
       inc.applied.set(w.group, 0);
       const config = {
         group: w.group,
-        stateMachine: observeMachine(machine, (commands) => {
-          if (inc.dead) return;
-          host.activity++;
-          let last = inc.applied.get(w.group) ?? 0;
-          let i = 0;
-          while (i < commands.length) {
-            const index = (commands[i] as AppliedCommand<unknown>).index;
-            const same: unknown[] = [];
-            for (
-              ;
-              i < commands.length && (commands[i] as AppliedCommand<unknown>).index === index;
-              i++
-            ) {
-              same.push((commands[i] as AppliedCommand<unknown>).command);
+        stateMachine: observeMachine(
+          machine,
+          (commands) => {
+            if (inc.dead) return;
+            host.activity++;
+            let last = inc.applied.get(w.group) ?? 0;
+            let i = 0;
+            while (i < commands.length) {
+              const index = (commands[i] as AppliedCommand<unknown>).index;
+              const same: unknown[] = [];
+              for (
+                ;
+                i < commands.length && (commands[i] as AppliedCommand<unknown>).index === index;
+                i++
+              ) {
+                same.push((commands[i] as AppliedCommand<unknown>).command);
+              }
+              env.onApply(this.name, w.group, index, same, last);
+              if (index > last) last = index;
             }
-            env.onApply(this.name, w.group, index, same, last);
-            if (index > last) last = index;
-          }
-          inc.applied.set(w.group, last);
-        }),
+            inc.applied.set(w.group, last);
+          },
+          () => {
+            // A snapshot replaces the state: the indexes it covers are never applied one by one.
+            if (!inc.dead) inc.applied.set(w.group, 0);
+          },
+        ),
         ...(env.snapshotPolicy === undefined ? {} : { snapshotPolicy: env.snapshotPolicy }),
         ...(env.unsafeTestingFaults === undefined
           ? {}
@@ -298,6 +304,7 @@ export class SimNode implements DiskOwner {
 function observeMachine(
   machine: StateMachine<unknown, unknown>,
   observe: (commands: readonly AppliedCommand<unknown>[]) => void,
+  onRestore: () => void,
 ): StateMachine<unknown, unknown> {
   return {
     apply(commands) {
@@ -305,7 +312,10 @@ function observeMachine(
       return machine.apply(commands);
     },
     snapshot: () => machine.snapshot(),
-    restore: (data) => machine.restore(data),
+    restore(data) {
+      onRestore();
+      return machine.restore(data);
+    },
   };
 }
 
