@@ -105,7 +105,8 @@ export function appendEntrySize(ae: AppendEntry, dialect: Dialect = "current"): 
  *
  * Returns a view of exactly the frame's bytes: `options.buffer.subarray(0, size)` when that buffer
  * is large enough (it must not overlap any entry's data), else new memory that nothing else
- * references. Frames up to 4 KiB are views into a shared 64 KiB ArrayBuffer, so use `byteOffset`
+ * references. Frames up to 32 KiB are views into a shared ArrayBuffer (64 KiB for frames up to
+ * 4 KiB, 256 KiB above), which a retained frame keeps alive, so use `byteOffset`
  * and `byteLength` rather than `.buffer` alone. Entry data are copied into the frame.
  *
  * @throws CodecError BAD_NODE_ID (leader neither "" nor 8 printable ASCII characters),

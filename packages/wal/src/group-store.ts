@@ -917,6 +917,7 @@ class Store implements GroupStore {
     const { records } = group;
     const firstIndex = (records[0] as LogRecord).index;
     const lastIndex = (records.at(-1) as LogRecord).index;
+    // Summed here, not as calls join: the lengths encoded below are the ones read now.
     let total = 0;
     for (const record of records) total += RECORD_HEADER_BYTES + record.data.length;
     let segment = this.#segments.at(-1);
@@ -944,10 +945,12 @@ class Store implements GroupStore {
     const unsyncedFrom = this.#unsyncedFrom;
     const buffer = this.#scratch;
     const view = viewOf(buffer);
+    const { offsets, lengths, size } = segment;
     let offset = 0;
-    for (const record of records) {
-      segment.offsets.push(segment.size + offset);
-      segment.lengths.push(record.data.length);
+    for (let k = 0; k < records.length; k++) {
+      const record = records[k] as LogRecord;
+      offsets.push(size + offset);
+      lengths.push(record.data.length);
       offset += encodeRecord(buffer, view, offset, record, unsyncedFrom);
     }
     await segment.file.write(buffer.subarray(0, total), segment.size);
