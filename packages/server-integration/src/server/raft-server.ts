@@ -306,11 +306,14 @@ class RaftServerImpl implements RaftServer {
         `group ${group}: the peer-state file is damaged (${damaged.join(", ")}) — remove the group directory to rejoin as a new member`,
       );
     }
-    if (
-      store.recovery.invalidSnapshots.length > 0 &&
-      store.snapshotMeta === undefined &&
-      store.firstIndex > 1
-    ) {
+    // The WAL falls back to the newest snapshot that verifies. That is only enough when the log
+    // continues right after it: an older snapshot still on disk (a crash came between writing the
+    // newer one and deleting it) below a log compacted by the damaged newer one leaves a gap, and
+    // core's start-up compaction drops every stored record after a gap, as nats-server does.
+    // Those are records this node acknowledged: it could then vote for a candidate missing
+    // committed entries (simulator seed 3256).
+    const usableFrom = (store.snapshotMeta?.index ?? 0) + 1;
+    if (store.recovery.invalidSnapshots.length > 0 && store.firstIndex > usableFrom) {
       throw new ServerError(
         "STORAGE",
         `group ${group}: the snapshot is damaged (${store.recovery.invalidSnapshots.join(", ")}) and the log before index ${store.firstIndex} is compacted — remove the group directory to rejoin as a new member`,
