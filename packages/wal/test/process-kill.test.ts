@@ -21,9 +21,13 @@ afterAll(async () => {
 /** Runs the child until it has reported `killAfter` durable appends, then SIGKILLs it. */
 function runChild(dir: string, killAfter: number): Promise<{ reported: number[]; start: number }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ["--import", register, child, dir], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const proc = spawn(
+      process.execPath,
+      ["--conditions=@raft/source", "--import", register, child, dir],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     const reported: number[] = [];
     let start = -1;
     let buffered = "";
