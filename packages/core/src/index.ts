@@ -12,6 +12,7 @@ export type {
   LeadChange,
   LogRecord,
   LogView,
+  MembershipRefusal,
   MembershipResult,
   OutboundMessage,
   PeerInfo,

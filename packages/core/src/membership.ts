@@ -28,17 +28,6 @@ export interface MembershipChange {
   readonly prevSelf: boolean;
 }
 
-/** Why a membership request was refused. */
-export type MembershipRefusal =
-  | "NOT_LEADER"
-  | "CLOSED"
-  | "IN_PROGRESS"
-  | "UNKNOWN_PEER"
-  | "ALREADY_MEMBER"
-  | "LAST_PEER"
-  | "INVALID_PEER"
-  | "NOT_ALLOWED";
-
 /** Every member, this node first when it is one. */
 export function memberIds(node: RaftCore): string[] {
   return node.selfMember ? [node.id, ...node.peerState.keys()] : [...node.peerState.keys()];

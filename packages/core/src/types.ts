@@ -100,6 +100,17 @@ export interface ReadState {
   readonly code?: "NOT_LEADER" | "CLOSED";
 }
 
+/** Why a membership request was refused; see {@link MembershipResult}. */
+export type MembershipRefusal =
+  | "NOT_LEADER"
+  | "CLOSED"
+  | "IN_PROGRESS"
+  | "UNKNOWN_PEER"
+  | "ALREADY_MEMBER"
+  | "LAST_PEER"
+  | "INVALID_PEER"
+  | "NOT_ALLOWED";
+
 /** Result of the membership inputs of {@link RaftNode} (spec §5.14). */
 export type MembershipResult =
   | { readonly ok: true }
@@ -113,15 +124,7 @@ export type MembershipResult =
        * quorum outside `1..quorumNeeded() - 1`. `NOT_ALLOWED`: a guard of the spec refuses it (see the
        * method).
        */
-      readonly code:
-        | "NOT_LEADER"
-        | "CLOSED"
-        | "IN_PROGRESS"
-        | "UNKNOWN_PEER"
-        | "ALREADY_MEMBER"
-        | "LAST_PEER"
-        | "INVALID_PEER"
-        | "NOT_ALLOWED";
+      readonly code: MembershipRefusal;
       /** Known leader, `""` if none. */
       readonly leaderId: string;
     };

@@ -8,6 +8,7 @@ import {
   drain,
   enc,
   frames,
+  grantVotes,
   LEADER_INBOX,
   makeLeader,
   N1,
@@ -347,13 +348,7 @@ describe("elections and terms (spec §8.3)", () => {
     s.node.campaignImmediately();
     s.node.tick(50);
     drain(s);
-    for (const peer of [N2, N3]) {
-      s.node.step({
-        subject: s.node.subjects.voteReply,
-        reply: "",
-        frame: { kind: "voteResponse", response: { term: 1, peer, granted: true, empty: false } },
-      });
-    }
+    grantVotes(s, 1);
     const rd = drain(s);
     expect(s.node.state).toBe("leader");
     expect(s.node.isLeader()).toBe(false);
@@ -394,13 +389,7 @@ describe("elections and terms (spec §8.3)", () => {
     s.node.campaignImmediately();
     s.node.tick(s.node.nextDeadline());
     drain(s);
-    for (const peer of [N2, N3]) {
-      s.node.step({
-        subject: s.node.subjects.voteReply,
-        reply: "",
-        frame: { kind: "voteResponse", response: { term: 2, peer, granted: true, empty: false } },
-      });
-    }
+    grantVotes(s, 2);
     drain(s);
     expect(s.node.state).toBe("leader");
     // Acks of the term-1 entry at index 1 do not commit it.

@@ -91,17 +91,29 @@ export function makeLeader(s: Solo): void {
   s.node.campaignImmediately();
   s.node.tick(s.node.nextDeadline());
   drain(s);
-  const term = s.node.term;
-  for (const peer of [N2, N3]) {
-    s.node.step({
-      subject: s.node.subjects.voteReply,
-      reply: "",
-      frame: { kind: "voteResponse", response: { term, peer, granted: true, empty: false } },
-    });
-  }
+  grantVotes(s, s.node.term);
   drain(s);
   ackAll(s, s.node.progress().index);
   drain(s);
+}
+
+/** Deliver granted votes of `term` from `peers` (n2 and n3 by default) to `s.node`. */
+export function grantVotes(
+  s: Solo,
+  term: number,
+  peers: readonly string[] = [N2, N3],
+  options: { readonly empty?: boolean } = {},
+): void {
+  for (const peer of peers) {
+    s.node.step({
+      subject: s.node.subjects.voteReply,
+      reply: "",
+      frame: {
+        kind: "voteResponse",
+        response: { term, peer, granted: true, empty: options.empty ?? false },
+      },
+    });
+  }
 }
 
 /** Acknowledge `index` in the current term from n2 and n3. */

@@ -1,7 +1,20 @@
 import { decodePeerState, EntryType } from "@raft/codec";
 import { describe, expect, it } from "vitest";
 import { Cluster, nodeId } from "../src/testing/cluster";
-import { ae, drain, enc, makeLeader, N1, N2, N3, N4, normal, solo, stepAE } from "./helpers";
+import {
+  ae,
+  drain,
+  enc,
+  grantVotes,
+  makeLeader,
+  N1,
+  N2,
+  N3,
+  N4,
+  normal,
+  solo,
+  stepAE,
+} from "./helpers";
 
 const four = [1, 2, 3, 4].map(nodeId);
 const three = four.slice(0, 3);
@@ -131,13 +144,7 @@ describe("membership (spec §5.14)", () => {
     s.node.campaignImmediately();
     s.node.tick(s.node.nextDeadline());
     drain(s);
-    for (const peer of [N2, N3]) {
-      s.node.step({
-        subject: s.node.subjects.voteReply,
-        reply: "",
-        frame: { kind: "voteResponse", response: { term: 1, peer, granted: true, empty: false } },
-      });
-    }
+    grantVotes(s, 1);
     drain(s);
     const ack = (peer: string, index: number): void =>
       s.node.step({
@@ -264,16 +271,7 @@ describe("membership (spec §5.14)", () => {
     t.node.campaignImmediately();
     t.node.tick(t.node.nextDeadline());
     drain(t);
-    for (const peer of [N2, N3]) {
-      t.node.step({
-        subject: t.node.subjects.voteReply,
-        reply: "",
-        frame: {
-          kind: "voteResponse",
-          response: { term: t.node.term, peer, granted: true, empty: false },
-        },
-      });
-    }
+    grantVotes(t, t.node.term);
     drain(t);
     expect(t.node.state).toBe("leader");
     expect(t.node.membershipChangeInProgress()).toBe(true);
@@ -361,16 +359,7 @@ describe("quorum rescue (spec §5.14)", () => {
       t.node.tick(30_000);
       drain(t);
       expect(t.node.state).toBe("candidate");
-      for (const peer of [N2]) {
-        t.node.step({
-          subject: t.node.subjects.voteReply,
-          reply: "",
-          frame: {
-            kind: "voteResponse",
-            response: { term: t.node.term, peer, granted: true, empty: true },
-          },
-        });
-      }
+      grantVotes(t, t.node.term, [N2], { empty: true });
       drain(t);
       expect(t.node.state).toBe(rescue ? "leader" : "candidate");
     }

@@ -6,6 +6,7 @@ import {
   drain,
   enc,
   frames,
+  grantVotes,
   makeLeader,
   N1,
   N2,
@@ -23,13 +24,7 @@ describe("quorum and commit (spec §8.3)", () => {
     s.node.campaignImmediately();
     s.node.tick(50);
     drain(s);
-    for (const peer of [N2, N3]) {
-      s.node.step({
-        subject: s.node.subjects.voteReply,
-        reply: "",
-        frame: { kind: "voteResponse", response: { term: 1, peer, granted: true, empty: false } },
-      });
-    }
+    grantVotes(s, 1);
     drain(s);
     expect(s.node.state).toBe("leader");
     ackAll(s, 1, [N2]);
@@ -65,13 +60,7 @@ describe("quorum and commit (spec §8.3)", () => {
     s.node.campaignImmediately();
     s.node.tick(s.node.nextDeadline());
     drain(s);
-    for (const peer of [N2, N3]) {
-      s.node.step({
-        subject: s.node.subjects.voteReply,
-        reply: "",
-        frame: { kind: "voteResponse", response: { term: 2, peer, granted: true, empty: false } },
-      });
-    }
+    grantVotes(s, 2);
     drain(s);
     // A late term-1 ack of index 2 from the first leadership does not commit anything now.
     s.node.step({
