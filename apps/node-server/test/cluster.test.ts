@@ -120,6 +120,23 @@ describe("node-server cluster (3 real processes)", () => {
     expect(gone.status).toBe(404);
   });
 
+  it("answers ?linearizable reads through the leader's read barrier, also from a follower", async () => {
+    const follower = cluster.nodes.find((n) => n.name !== leader);
+    if (follower === undefined) throw new Error("no follower");
+    expect((await put(cluster.node(leader).httpPort, "lin", "fresh")).status).toBe(200);
+    const onLeader = await fetch(
+      `http://127.0.0.1:${cluster.node(leader).httpPort}/kv/lin?linearizable`,
+    );
+    expect(onLeader.status).toBe(200);
+    expect(await onLeader.text()).toBe("fresh");
+    const viaFollower = await fetch(`http://127.0.0.1:${follower.httpPort}/kv/lin?linearizable`);
+    expect(viaFollower.status).toBe(200);
+    expect(viaFollower.headers.get("x-raft-leader")).toBe(leader);
+    expect(await viaFollower.text()).toBe("fresh");
+    const missing = await fetch(`http://127.0.0.1:${follower.httpPort}/kv/nothing?linearizable`);
+    expect(missing.status).toBe(404);
+  });
+
   it("reports groups, peers, routes and metrics on /raftz, /varz and /metrics", async () => {
     const raftz = await cluster.kvStatus(leader);
     expect(raftz.state).toBe("leader");

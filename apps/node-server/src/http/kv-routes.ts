@@ -35,10 +35,30 @@ export function parseKey(segment: string): { key: string } | { error: string } {
 }
 
 /**
- * `GET /kv/:key`: the value as applied on this server (a local read, not linearizable: a follower
- * may lag the leader, and a deposed leader may not know it yet; issue #8 adds read barriers).
+ * `GET /kv/:key`: the value as applied on this server. Plain reads are local and not
+ * linearizable (a follower may lag the leader, and a deposed leader may not know it yet).
+ * `GET /kv/:key?linearizable` is: the leader first passes the group's read barrier (a quorum
+ * confirms it still leads, then it has applied everything committed when the read began), and a
+ * follower forwards the read to the leader once.
  */
-export function handleKvGet(ctx: NodeContext, res: ServerResponse, key: string): void {
+export async function handleKvGet(
+  ctx: NodeContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  key: string,
+): Promise<void> {
+  if (wantsLinearizable(req.url)) {
+    if (ctx.kv.state() !== "leader") {
+      await forwardToLeader(ctx, req, res, new Uint8Array(0));
+      return;
+    }
+    try {
+      await ctx.kv.readBarrier();
+    } catch (error) {
+      sendProposeError(ctx, res, error);
+      return;
+    }
+  }
   const entry = ctx.store.get(key);
   if (entry === undefined) {
     sendError(res, 404, "NOT_FOUND", `key ${key} not found on ${ctx.config.serverName}`);
@@ -50,6 +70,11 @@ export function handleKvGet(ctx: NodeContext, res: ServerResponse, key: string):
     "x-kv-revision": String(entry.revision),
   });
   res.end(entry.value);
+}
+
+function wantsLinearizable(url: string | undefined): boolean {
+  const query = new URL(url ?? "/", "http://localhost").searchParams;
+  return query.has("linearizable") && query.get("linearizable") !== "false";
 }
 
 /**

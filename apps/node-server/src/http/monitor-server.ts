@@ -118,7 +118,7 @@ async function route(
   if (first === "kv" && parts.length === 2 && second !== undefined) {
     const parsed = parseKey(second);
     if ("error" in parsed) return sendError(res, 400, "INVALID_KEY", parsed.error);
-    if (method === "GET") return handleKvGet(ctx, res, parsed.key);
+    if (method === "GET") return handleKvGet(ctx, req, res, parsed.key);
     if (method === "PUT" || method === "DELETE") {
       return handleKvWrite(ctx, req, res, parsed.key);
     }
