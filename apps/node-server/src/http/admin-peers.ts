@@ -3,7 +3,7 @@ import { isNodeId, nodeIdFromServerName } from "@raft/codec";
 import type { RaftGroup } from "@raft/server-integration";
 import { ServerError } from "@raft/server-integration";
 import { z } from "zod";
-import { sendError, sendJson } from "./http-util";
+import { sendCommonServerError, sendError, sendJson } from "./http-util";
 import type { NodeContext } from "./node-context";
 
 const SERVER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -94,6 +94,7 @@ function describePeers(
 
 function sendMembershipError(res: ServerResponse, group: RaftGroup, error: unknown): void {
   if (!(error instanceof ServerError)) throw error;
+  if (sendCommonServerError(res, error)) return;
   const s = group.status();
   const leader = s.leaderServerName ?? (s.leaderId || null);
   switch (error.code) {
@@ -105,15 +106,6 @@ function sendMembershipError(res: ServerResponse, group: RaftGroup, error: unkno
       sendError(res, status, "MEMBERSHIP", error.message, { reason: error.reason ?? null, leader });
       return;
     }
-    case "TIMEOUT":
-      sendError(res, 504, "TIMEOUT", error.message, { outcome: "unknown" });
-      return;
-    case "OVERLOADED":
-      sendError(res, 503, "OVERLOADED", error.message, {}, { "retry-after": "1" });
-      return;
-    case "CLOSED":
-      sendError(res, 503, "CLOSED", error.message);
-      return;
     default:
       throw error;
   }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerError } from "@raft/server-integration";
 
 /** Sends `body` as JSON with `status`. Safe to call once per response. */
 export function sendJson(
@@ -70,4 +71,24 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyResul
     req.on("error", () => finish({ ok: false, reason: "aborted" }));
     req.on("close", () => finish({ ok: false, reason: "aborted" }));
   });
+}
+
+/**
+ * Answers the outcomes every Raft request shares (`TIMEOUT`: outcome unknown; `OVERLOADED`: retry
+ * later; `CLOSED`: the group stopped). Returns false for any other code, which the caller maps.
+ */
+export function sendCommonServerError(res: ServerResponse, error: ServerError): boolean {
+  switch (error.code) {
+    case "TIMEOUT":
+      sendError(res, 504, "TIMEOUT", error.message, { outcome: "unknown" });
+      return true;
+    case "OVERLOADED":
+      sendError(res, 503, "OVERLOADED", error.message, {}, { "retry-after": "1" });
+      return true;
+    case "CLOSED":
+      sendError(res, 503, "CLOSED", error.message);
+      return true;
+    default:
+      return false;
+  }
 }

@@ -4,7 +4,7 @@ import { ServerError } from "@raft/server-integration";
 import { z } from "zod";
 import { formatEndpoint } from "../config";
 import type { KvCommand, KvResult } from "../kv-state-machine";
-import { readBody, sendError, sendJson } from "./http-util";
+import { readBody, sendCommonServerError, sendError, sendJson } from "./http-util";
 import type { NodeContext } from "./node-context";
 
 /** Header marking a request forwarded by a follower, so that it is never forwarded twice. */
@@ -149,13 +149,9 @@ function sendProposeError(ctx: NodeContext, res: ServerResponse, error: unknown)
         });
         return;
       case "TIMEOUT":
-        sendError(res, 504, "TIMEOUT", error.message, { outcome: "unknown" });
-        return;
       case "OVERLOADED":
-        sendError(res, 503, "OVERLOADED", error.message, {}, { "retry-after": "1" });
-        return;
       case "CLOSED":
-        sendError(res, 503, "CLOSED", error.message);
+        sendCommonServerError(res, error);
         return;
       case "INVALID_ARGUMENT":
         sendError(res, 400, "INVALID_ARGUMENT", error.message);
