@@ -3,8 +3,8 @@ import { createRaftNode } from "../src/node";
 import { Cluster, nodeId, TEST_TIMING } from "../src/testing/cluster";
 import type { MemoryStorage } from "../src/testing/memory-storage";
 import { Prng } from "../src/testing/prng";
-import type { LogRecord, RaftNode } from "../src/types";
-import { ae, enc, frames, N1, N2, N3, normal, solo, stepAE } from "./helpers";
+import type { RaftNode } from "../src/types";
+import { ae, enc, frames, N1, N2, N3, normal, records, solo, stepAE } from "./helpers";
 
 const three = [1, 2, 3].map(nodeId);
 
@@ -21,15 +21,6 @@ function settle(c: Cluster, rounds = 10): void {
     c.advanceTime(50);
     c.stabilize();
   }
-}
-
-function records(s: MemoryStorage): LogRecord[] {
-  const out: LogRecord[] = [];
-  for (let i = s.firstIndex(); i <= s.lastIndex(); i++) {
-    const r = s.record(i);
-    if (r !== undefined) out.push(r);
-  }
-  return out;
 }
 
 /** A follower n1 whose storage holds records 1..5 of leader n2 (term 1), records 2..3 damaged. */

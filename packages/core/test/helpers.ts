@@ -4,7 +4,14 @@ import { createRaftNode } from "../src/node";
 import { nodeId, TEST_TIMING } from "../src/testing/cluster";
 import { MemoryStorage } from "../src/testing/memory-storage";
 import { Prng } from "../src/testing/prng";
-import type { Frame, OutboundMessage, RaftNode, RaftNodeOptions, Ready } from "../src/types";
+import type {
+  Frame,
+  LogRecord,
+  OutboundMessage,
+  RaftNode,
+  RaftNodeOptions,
+  Ready,
+} from "../src/types";
 
 export const N1 = nodeId(1);
 export const N2 = nodeId(2);
@@ -128,4 +135,14 @@ export function ackAll(s: Solo, index: number, peers = [N2, N3]): void {
       },
     });
   }
+}
+
+/** The records a storage holds, in index order (skipping compacted or missing ones). */
+export function records(s: MemoryStorage): LogRecord[] {
+  const out: LogRecord[] = [];
+  for (let i = s.firstIndex(); i <= s.lastIndex(); i++) {
+    const r = s.record(i);
+    if (r !== undefined) out.push(r);
+  }
+  return out;
 }

@@ -2,6 +2,7 @@ import { decodePeerState, EntryType } from "@raft/codec";
 import { describe, expect, it } from "vitest";
 import { Cluster, nodeId } from "../src/testing/cluster";
 import {
+  ackAll,
   ae,
   drain,
   enc,
@@ -189,14 +190,7 @@ describe("membership (spec §5.14)", () => {
     makeLeader(s);
     s.node.propose(s.node.term, enc("x"));
     drain(s);
-    s.node.step({
-      subject: s.node.subjects.appendEntryReply,
-      reply: "",
-      frame: {
-        kind: "appendEntryResponse",
-        response: { term: s.node.term, index: 2, peer: N2, success: true },
-      },
-    });
+    ackAll(s, 2, [N2]);
     drain(s);
     expect(s.node.proposeAddPeer(N4).ok).toBe(true);
     drain(s);

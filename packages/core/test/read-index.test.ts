@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Cluster, nodeId } from "../src/testing/cluster";
 import type { ReadState } from "../src/types";
-import { drain, enc, frames, makeLeader, N1, N2, N3, solo } from "./helpers";
+import { ackAll, drain, enc, frames, makeLeader, N1, N2, N3, solo } from "./helpers";
 
 const three = [1, 2, 3].map(nodeId);
 
@@ -38,14 +38,7 @@ describe("read barrier (readIndex)", () => {
     expect(inbox).not.toBe(s.node.subjects.appendEntryReply);
     expect(rd?.subscribe).toContain(inbox);
     // An acknowledgement on the ordinary reply inbox may predate the round: it does not count.
-    s.node.step({
-      subject: s.node.subjects.appendEntryReply,
-      reply: "",
-      frame: {
-        kind: "appendEntryResponse",
-        response: { term: s.node.term, index: commit, peer: N2, success: true },
-      },
-    });
+    ackAll(s, commit, [N2]);
     expect(s.flush()?.reads ?? []).toEqual([]);
     s.node.step({
       subject: inbox,

@@ -4,8 +4,21 @@ import { createRaftNode } from "../src/node";
 import { Cluster, nodeId, TEST_TIMING } from "../src/testing/cluster";
 import { MemoryStorage } from "../src/testing/memory-storage";
 import { Prng } from "../src/testing/prng";
-import type { LogRecord, Ready } from "../src/types";
-import { ae, drain, enc, makeLeader, N1, N2, N3, normal, solo, stepAE } from "./helpers";
+import type { Ready } from "../src/types";
+import {
+  ackAll,
+  ae,
+  drain,
+  enc,
+  makeLeader,
+  N1,
+  N2,
+  N3,
+  normal,
+  records,
+  solo,
+  stepAE,
+} from "./helpers";
 
 const three = [1, 2, 3].map(nodeId);
 
@@ -26,30 +39,13 @@ function proposeAll(c: Cluster, values: readonly string[]): void {
   c.stabilize();
 }
 
-/** Snapshot-aware record list of a storage, for comparing logs. */
-function records(s: MemoryStorage): LogRecord[] {
-  const out: LogRecord[] = [];
-  for (let i = s.firstIndex(); i <= s.lastIndex(); i++) {
-    const r = s.record(i);
-    if (r !== undefined) out.push(r);
-  }
-  return out;
-}
-
 describe("snapshots (spec §5.9)", () => {
   it("records the upper layer's snapshot at its applied index and compacts the log after it", () => {
     const s = solo();
     makeLeader(s);
     s.node.propose(s.node.term, enc("a"));
     drain(s);
-    s.node.step({
-      subject: s.node.subjects.appendEntryReply,
-      reply: "",
-      frame: {
-        kind: "appendEntryResponse",
-        response: { term: s.node.term, index: 2, peer: N2, success: true },
-      },
-    });
+    ackAll(s, 2, [N2]);
     drain(s);
     expect(s.node.progress()).toEqual({ index: 2, commit: 2, applied: 2 });
     const result = s.node.installSnapshot(enc("state@2"));
