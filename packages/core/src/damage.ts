@@ -37,6 +37,34 @@ export function initDamage(node: RaftCore, damaged: readonly DamagedRecord[]): v
   }
 }
 
+/**
+ * A lost tail reported at start-up (see `RaftNodeOptions.lostTail`): kept only when it is ahead of
+ * the stored log and someone else could re-send it.
+ */
+export function initLostTail(node: RaftCore, end: { index: number; term: number }): void {
+  if (node.csz <= 1 || !isAheadOfLog(node, end) || node.faults.ignoreLostTail) return;
+  node.lostTail = { index: end.index, term: end.term };
+}
+
+/**
+ * The lost tail still binds us: our log is not yet at least as up to date as the log we may have
+ * acknowledged. Clears it once it no longer does (the leader re-sent the records, or entries of a
+ * newer term replaced them: a leader of a newer term holds every committed entry, so what it did
+ * not keep was never committed).
+ */
+export function lostTailHolds(node: RaftCore): boolean {
+  const tail = node.lostTail;
+  if (tail === undefined) return false;
+  if (isAheadOfLog(node, tail)) return true;
+  node.lostTail = undefined;
+  return false;
+}
+
+function isAheadOfLog(node: RaftCore, end: { index: number; term: number }): boolean {
+  const { lastTerm, lastIndex } = node.log;
+  return end.term > lastTerm || (end.term === lastTerm && end.index > lastIndex);
+}
+
 /** Some damaged record is not repaired yet. */
 export function isDamaged(node: RaftCore): boolean {
   return node.damage.size > 0;

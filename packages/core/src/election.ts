@@ -1,5 +1,5 @@
 import type { VoteRequest, VoteResponse } from "@raft/codec";
-import { hasUnknownTerm, isDamaged } from "./damage";
+import { hasUnknownTerm, isDamaged, lostTailHolds } from "./damage";
 import { becomeLeader } from "./leader";
 import type { RaftCore } from "./node";
 import { RaftState } from "./types";
@@ -34,8 +34,9 @@ export function electionTimeout(node: RaftCore): void {
     node.armElectionTimer(Math.max(1, Math.floor(t.electionTimeoutMinMs / 4)));
     return;
   }
-  // Damaged records must be repaired before we could serve as leader (damage.ts).
-  if (isDamaged(node)) {
+  // Damaged records must be repaired, and a lost tail re-sent, before we could serve as leader
+  // (damage.ts).
+  if (isDamaged(node) || lostTailHolds(node)) {
     node.resetElectionTimer();
     return;
   }
@@ -97,9 +98,15 @@ function touch(node: RaftCore, peer: string): void {
   else node.trackUnknownPeer(peer);
 }
 
-/** Standard Raft up-to-date rule (Raft §5.4.1), as nats-server since 2.9.15. */
+/**
+ * Standard Raft up-to-date rule (Raft §5.4.1), as nats-server since 2.9.15, against our log, or,
+ * while a lost tail binds us, against the log we may have acknowledged (damage.ts).
+ */
 function candidateUpToDate(node: RaftCore, vr: VoteRequest): boolean {
-  const { lastTerm, lastIndex } = node.log;
+  const { lastTerm, lastIndex } =
+    lostTailHolds(node) && node.lostTail !== undefined
+      ? { lastTerm: node.lostTail.term, lastIndex: node.lostTail.index }
+      : node.log;
   return vr.lastTerm > lastTerm || (vr.lastTerm === lastTerm && vr.lastIndex >= lastIndex);
 }
 

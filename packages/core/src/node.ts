@@ -16,7 +16,7 @@ import { collectCommitted, recoverCommit } from "./apply";
 import { drainAndReplaySnapshot, leaderOverrun, pauseApply, resumeApply } from "./apply-control";
 import { type Checkpoint, createCheckpoint } from "./checkpoint";
 import { type ResolvedTiming, resolveTiming } from "./config";
-import { forgetDamageAbove, initDamage } from "./damage";
+import { forgetDamageAbove, initDamage, initLostTail } from "./damage";
 import { electionTimeout, processVoteResponse } from "./election";
 import { RaftCoreError } from "./errors";
 import { hasQuorum, isCurrent, peerInfos } from "./health";
@@ -201,6 +201,8 @@ export class RaftCore implements RaftNode {
 
   /** Damaged records not repaired yet: index → term (undefined when unknown). */
   readonly damage: Map<number, number | undefined> = new Map();
+  /** The end of a log we may have acknowledged that the store lost (damage.ts `lostTailHolds`). */
+  lostTail: { index: number; term: number } | undefined = undefined;
 
   // Follower state.
   leaderLastSeen = 0;
@@ -272,6 +274,7 @@ export class RaftCore implements RaftNode {
       initDamage(this, options.damaged);
       this.replayTarget = Math.min(this.replayTarget, this.commit);
     }
+    if (options.lostTail !== undefined) initLostTail(this, options.lostTail);
     this.lastSoft = { state: this.state, leaderId: "", term: this.term };
     this.resetElectionTimer();
   }
@@ -636,6 +639,7 @@ export class RaftCore implements RaftNode {
     this.snapshotDelivery = undefined;
     this.checkpoint?.abort();
     this.damage.clear();
+    this.lostTail = undefined;
     this.membChange = undefined;
     this.membershipIndex = 0;
     this.removed.clear();
@@ -802,6 +806,13 @@ function validate(options: RaftNodeOptions): void {
     }
   }
   if (options.group.length === 0) throw new RaftCoreError("INVALID_OPTIONS", "group is empty");
+  const tail = options.lostTail;
+  if (
+    tail !== undefined &&
+    !(Number.isSafeInteger(tail.index) && tail.index >= 0 && Number.isSafeInteger(tail.term))
+  ) {
+    throw new RaftCoreError("INVALID_OPTIONS", "lostTail needs integer index ≥ 0 and term");
+  }
 }
 
 /**

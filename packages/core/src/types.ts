@@ -218,6 +218,11 @@ export interface UnsafeTestingFaults {
    */
   readonly truncateAtDamage?: boolean;
   /**
+   * Planted "ignore the lost tail": the node acts on the log it has, as if records the store lost
+   * after they were synced (and acknowledged) had never existed.
+   */
+  readonly ignoreLostTail?: boolean;
+  /**
    * Confirm every `readIndex` at once, without a quorum round: a deposed leader then serves stale
    * reads (for the simulator's linearizability checks).
    */
@@ -297,6 +302,18 @@ export interface RaftNodeOptions {
    * damaged record's term is unknown it grants no votes either.
    */
   readonly damaged?: readonly DamagedRecord[];
+  /**
+   * The end of a log this node had stored durably and may have acknowledged, when the store no
+   * longer holds all of it (`@raft/wal`'s `recovery.lostTail`: a bit flip in the last synced
+   * records, a misdirected write). Ignored unless it is more up to date (Raft §5.4.1) than the
+   * stored log. Until the node's log is again at least as up to date as it (a leader re-sent the
+   * records, or a newer term's entries replaced them), the node does not campaign and grants its
+   * vote only to candidates at least as up to date as this lost log: it votes as the node that
+   * acknowledged those records would have, so no committed entry can lose its majority through
+   * this node's damage. In a group whose only voter is this node nobody could re-send the records,
+   * and it is ignored.
+   */
+  readonly lostTail?: { readonly index: number; readonly term: number };
   /** Test only: planted bugs. See {@link UnsafeTestingFaults}. */
   readonly unsafeTestingFaults?: UnsafeTestingFaults;
 }

@@ -66,6 +66,7 @@ describe("randomized cluster checker", () => {
     ["skipConflictTruncation", "log-matching"],
     ["serveReadsWithoutQuorum", "stale-read"],
     ["truncateAtDamage", "committed-lost"],
+    ["ignoreLostTail", "leader-completeness"],
   ];
   for (const [fault, invariant] of planted) {
     it(`catches the planted bug ${fault} within the CI budget`, () => {

@@ -196,3 +196,112 @@ describe("local damage: protocol-aware recovery (reliability-plan §4)", () => {
     expect(c.digest(N2)).toBe(c.digest(N1));
   });
 });
+
+/** A follower n1 restarted on records 1..4 of leader n2 (term 1), told it lost `lostTail`. */
+function lostTailFollower(
+  lostTail: { index: number; term: number },
+  peers: readonly string[] = [N1, N2, N3],
+): { node: RaftNode; storage: MemoryStorage } {
+  const s = solo({ peers: [...peers] });
+  for (let i = 1; i <= 4; i++) {
+    stepAE(s.node, ae({ pindex: i - 1, pterm: i === 1 ? 0 : 1, entries: [normal(`${i}`)] }));
+    s.flush();
+  }
+  const node = createRaftNode({
+    id: N1,
+    group: "G",
+    peers: [...peers],
+    now: 0,
+    random: new Prng(5),
+    log: s.storage,
+    hardState: s.storage.hardState,
+    timing: TEST_TIMING,
+    lostTail,
+  });
+  flush(node, s.storage);
+  return { node, storage: s.storage };
+}
+
+function voteFor(
+  node: RaftNode,
+  storage: MemoryStorage,
+  request: { term: number; lastTerm: number; lastIndex: number },
+): boolean | undefined {
+  node.step({
+    subject: node.subjects.vote,
+    reply: "$NRG.R.CAND",
+    frame: { kind: "voteRequest", request: { ...request, candidate: N3 } },
+  });
+  const votes = flush(node, storage).flatMap((r) => frames(r.messages, "voteResponse"));
+  return votes[0]?.response.granted;
+}
+
+describe("lost tail: synced records the store no longer has (WAL recovery.lostTail)", () => {
+  it("does not campaign while its log is behind the lost tail", () => {
+    const { node } = lostTailFollower({ index: 6, term: 1 });
+    node.tick(60_000);
+    node.tick(120_000);
+    expect(node.state).toBe("follower");
+  });
+
+  it("votes as the node that stored the lost records would have", () => {
+    // Behind the lost log (1, 6): refused, although it is as up to date as the stored (1, 4).
+    const a = lostTailFollower({ index: 6, term: 1 });
+    expect(voteFor(a.node, a.storage, { term: 2, lastTerm: 1, lastIndex: 4 })).toBe(false);
+    // At least as up to date as the lost log: granted.
+    const b = lostTailFollower({ index: 6, term: 1 });
+    expect(voteFor(b.node, b.storage, { term: 2, lastTerm: 1, lastIndex: 6 })).toBe(true);
+    const c = lostTailFollower({ index: 6, term: 1 });
+    expect(voteFor(c.node, c.storage, { term: 3, lastTerm: 2, lastIndex: 3 })).toBe(true);
+  });
+
+  it("is released once the leader has re-sent the lost records", () => {
+    const { node, storage } = lostTailFollower({ index: 6, term: 1 });
+    for (const i of [5, 6]) {
+      stepAE(node, ae({ pindex: i - 1, pterm: 1, entries: [normal(`${i}`)] }));
+      flush(node, storage);
+    }
+    expect(voteFor(node, storage, { term: 2, lastTerm: 1, lastIndex: 6 })).toBe(true);
+    node.tick(120_000);
+    flush(node, storage);
+    expect(node.state).not.toBe("follower");
+  });
+
+  it("is released by an entry of a newer term, which a leader holding every committed entry wrote", () => {
+    const { node, storage } = lostTailFollower({ index: 9, term: 1 });
+    stepAE(node, ae({ term: 2, pindex: 4, pterm: 1, entries: [normal("5")] }));
+    flush(node, storage);
+    node.tick(120_000);
+    flush(node, storage);
+    expect(node.state).not.toBe("follower");
+  });
+
+  it("is ignored when the stored log is already as up to date, or no one else could re-send it", () => {
+    for (const [tail, peers] of [
+      [{ index: 3, term: 1 }, [N1, N2, N3]],
+      [{ index: 4, term: 1 }, [N1, N2, N3]],
+      [{ index: 9, term: 5 }, [N1]],
+    ] as const) {
+      const { node, storage } = lostTailFollower(tail, peers);
+      node.tick(120_000);
+      flush(node, storage);
+      expect(node.state, JSON.stringify(tail)).not.toBe("follower");
+    }
+  });
+
+  it("rejects a malformed lost tail", () => {
+    const s = solo();
+    expect(() =>
+      createRaftNode({
+        id: N1,
+        group: "G",
+        peers: [N1, N2, N3],
+        now: 0,
+        random: new Prng(5),
+        log: s.storage,
+        timing: TEST_TIMING,
+        lostTail: { index: -1, term: 1 },
+      }),
+    ).toThrow(/lostTail/);
+  });
+});

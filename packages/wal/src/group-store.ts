@@ -1,7 +1,8 @@
 import { joinPath, readWholeFile, writeFileAtomic } from "./atomic-file";
 import { getU64, isSafeInt, setU64, viewOf } from "./bytes";
 import { crc32c } from "./crc32c";
-import type { Disk } from "./disk";
+import type { Disk, DiskFile } from "./disk";
+import { encodeMark, isAhead, MARK_FILE, MARK_SLOT_BYTES, newestMark } from "./durable-mark";
 import {
   decodeHeader,
   encodeRecord,
@@ -22,6 +23,7 @@ import type {
   GroupCommitStats,
   GroupStore,
   GroupStoreOptions,
+  LogEnd,
   RecoveryReport,
   SyncPolicy,
   TermVote,
@@ -159,20 +161,30 @@ async function openInternal(
     logger,
   );
   const snapshots = await recoverSnapshots(disk, snapDir);
+  const decodedTermVote = decodeTermVote(termVote.payload);
+  const mark = await recoverMark(disk, logDir, log, decodedTermVote.term);
   const damagedStateCopies = [
     ...termVote.damaged,
     ...peers.damaged,
     ...floorState.damaged.map((name) => `log/${name}`),
+    ...(mark.damaged ? [`log/${MARK_FILE}`] : []),
   ];
   const recovery: RecoveryReport = {
     truncatedTail: log.truncatedTail,
+    lostTail: mark.lostTail,
     corrupt: log.corrupt,
     damagedStateCopies,
     invalidSnapshots: snapshots.invalid,
   };
-  if (log.corrupt.length > 0 || damagedStateCopies.length > 0 || snapshots.invalid.length > 0) {
+  if (
+    log.corrupt.length > 0 ||
+    damagedStateCopies.length > 0 ||
+    snapshots.invalid.length > 0 ||
+    mark.lostTail !== undefined
+  ) {
     logger?.warn("wal: damage found on open", {
       corrupt: log.corrupt.length,
+      lostTail: mark.lostTail,
       damagedStateCopies,
       invalidSnapshots: snapshots.invalid,
     });
@@ -191,11 +203,68 @@ async function openInternal(
     firstIndex: log.firstIndex,
     terms: log.terms,
     corrupt: log.corrupt,
-    termVote: decodeTermVote(termVote.payload),
+    termVote: decodedTermVote,
+    mark: mark.value,
+    markSeq: mark.seq,
+    markFile: mark.file,
     stateSeq: Math.max(termVote.seq, peers.seq, floorState.seq),
     peerState: peers.payload,
     snapshot: snapshots.newest,
   });
+}
+
+/**
+ * Loads the durable mark (wal-format.md §7) and compares it with the recovered log. A mark ahead of
+ * the log's end (Raft's up-to-date order) means records that were synced are gone: the
+ * `lostTail`. A missing mark file (a new store, or one written before the mark existed) is created
+ * from the log's end. A mark file with no valid slot is damage of unknown extent: the lost tail is
+ * then unbounded at the highest term the node can have written, and the file is rewritten with that
+ * value so the finding survives a restart until the log moves past it.
+ */
+async function recoverMark(
+  disk: Disk,
+  logDir: string,
+  log: { readonly firstIndex: number; readonly terms: readonly number[] },
+  currentTerm: number,
+): Promise<{
+  value: LogEnd;
+  seq: number;
+  file: DiskFile;
+  lostTail: LogEnd | undefined;
+  damaged: boolean;
+}> {
+  const lastIndex = log.firstIndex + log.terms.length - 1;
+  const lastTerm = log.terms.at(-1);
+  const bytes = await readWholeFile(disk, joinPath(logDir, MARK_FILE));
+  const newest = bytes === undefined ? undefined : newestMark(bytes);
+  const damaged = bytes !== undefined && newest === undefined;
+  let value: LogEnd;
+  let seq: number;
+  let lostTail: LogEnd | undefined;
+  if (newest !== undefined) {
+    value = { index: newest.index, term: newest.term };
+    seq = newest.seq;
+    // With an empty log or an unreadable last header the log's last term is unknown: compare
+    // indexes only. Otherwise a mark of a higher term at or below the end is damage too.
+    const behind =
+      newest.index > lastIndex ||
+      (lastTerm !== undefined && lastTerm >= 0 && newest.term > lastTerm);
+    if (behind) lostTail = value;
+  } else {
+    const termKnown = lastTerm !== undefined && lastTerm >= 0;
+    value = damaged
+      ? { index: Number.MAX_SAFE_INTEGER, term: Math.max(currentTerm, termKnown ? lastTerm : 0) }
+      : { index: Math.max(lastIndex, 0), term: termKnown ? lastTerm : 0 };
+    if (damaged) lostTail = value;
+    seq = 1;
+    // Each slot lives at `(seq % 2) * MARK_SLOT_BYTES`: the next write (seq 2) goes to the other
+    // slot, never over this one.
+    const initial = new Uint8Array(MARK_SLOT_BYTES * 2);
+    initial.set(encodeMark({ seq, ...value }), (seq % 2) * MARK_SLOT_BYTES);
+    await writeFileAtomic(disk, logDir, MARK_FILE, initial);
+  }
+  const file = await disk.open(joinPath(logDir, MARK_FILE), "write");
+  return { value, seq, file, lostTail, damaged };
 }
 
 async function removeTempFiles(disk: Disk, dir: string): Promise<void> {
@@ -262,6 +331,9 @@ interface StoreInit {
   readonly terms: number[];
   readonly corrupt: readonly number[];
   readonly termVote: TermVote;
+  readonly mark: LogEnd;
+  readonly markSeq: number;
+  readonly markFile: DiskFile;
   readonly stateSeq: number;
   readonly peerState: Uint8Array | undefined;
   readonly snapshot: SnapshotRef | undefined;
@@ -297,6 +369,12 @@ class Store implements GroupStore {
   #unsyncedFrom: number | undefined;
   /** Last index physically written. */
   #writtenThrough = 0;
+  /** Term of `#writtenThrough` (0 when unknown: an empty log, or an unreadable header). */
+  #writtenThroughTerm = 0;
+  /** The durable mark as last written (wal-format.md §7). */
+  #mark: LogEnd;
+  #markSeq: number;
+  readonly #markFile: DiskFile;
   #dirty = false;
   #appendsSinceSync = 0;
   readonly #stats = { syncs: 0, appends: 0, records: 0, maxAppendsPerSync: 0 };
@@ -323,6 +401,10 @@ class Store implements GroupStore {
     this.#segments = init.segments;
     const last = init.segments.at(-1);
     this.#writtenThrough = last === undefined ? 0 : last.base + last.offsets.length - 1;
+    this.#writtenThroughTerm = Math.max(init.terms.at(-1) ?? 0, 0);
+    this.#mark = init.mark;
+    this.#markSeq = init.markSeq;
+    this.#markFile = init.markFile;
     const policy = init.syncPolicy;
     if (policy !== "always") {
       this.#timer = setInterval(() => this.#scheduleSync(), policy.intervalMs);
@@ -366,6 +448,10 @@ class Store implements GroupStore {
     this.#usable();
     const s = this.#snapshot;
     return s === undefined ? undefined : { term: s.term, index: s.index };
+  }
+
+  get durableMark(): LogEnd {
+    return this.#mark;
   }
 
   get stats(): GroupCommitStats {
@@ -442,12 +528,16 @@ class Store implements GroupStore {
       }
       if (index >= last) return Promise.resolve();
       const keep = index + 1 - this.#first;
+      // The term the log will end with, for the durable mark; 0 when the WAL does not know it (an
+      // empty log, whose last term is the snapshot's, or an unreadable header): the mark then
+      // compares by index alone.
+      const endTerm = keep > 0 ? Math.max(this.#terms[keep - 1] as number, 0) : 0;
       this.#terms.length = keep;
       this.#datas.length = keep;
       for (const i of this.#corrupt) if (i > index) this.#corrupt.delete(i);
       this.#writtenLast = Math.min(this.#writtenLast, index);
       this.#epoch++;
-      return this.#task("truncate", true, () => this.#truncatePhysical(index));
+      return this.#task("truncate", true, () => this.#truncatePhysical(index, endTerm));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -622,8 +712,9 @@ class Store implements GroupStore {
     const done = this.#task("close", true, async () => {
       if (this.#timer !== undefined) clearInterval(this.#timer);
       const last = this.#segments.at(-1);
-      if (this.#dirty && last !== undefined) await this.#sync(last);
+      if (this.#dirty && last !== undefined) await this.#syncAndMark(last);
       for (const segment of this.#segments) await segment.file.close();
+      await this.#markFile.close();
     });
     // Calls made from now on fail with CLOSED; work queued before this call still runs.
     this.#closed = true;
@@ -775,7 +866,7 @@ class Store implements GroupStore {
     if (this.#queue.some((op) => op.kind === "task" && op.what === "interval sync")) return;
     this.#task("interval sync", true, async () => {
       const last = this.#segments.at(-1);
-      if (this.#dirty && last !== undefined) await this.#sync(last);
+      if (this.#dirty && last !== undefined) await this.#syncAndMark(last);
     }).catch(() => {
       // The failure is recorded in #failure and reported by every later call.
     });
@@ -834,15 +925,21 @@ class Store implements GroupStore {
 
   /** Starts the fdatasync that makes `group` durable; the queue moves on without waiting. */
   #startSync(segment: Segment, group: AppendGroup): void {
+    const end = group.records.at(-1) as LogRecord;
     const entry: InFlight = {
       group,
-      last: (group.records.at(-1) as LogRecord).index,
-      done: segment.file.datasync().then(
-        () => this.#synced(entry),
-        (error: unknown) => {
-          this.#fail(error, "fdatasync");
-        },
-      ),
+      last: end.index,
+      // The round resolves only once the mark names it too: an acknowledged record is always
+      // covered by the mark, so recovery can tell its loss from a torn, never-synced write.
+      done: segment.file
+        .datasync()
+        .then(() => this.#raiseMark({ index: end.index, term: end.term }))
+        .then(
+          () => this.#synced(entry),
+          (error: unknown) => {
+            this.#fail(error, "fdatasync");
+          },
+        ),
     };
     this.#inflight.push(entry);
   }
@@ -904,6 +1001,29 @@ class Store implements GroupStore {
     this.#markDurable(this.#writtenThrough);
   }
 
+  /** `#sync`, then the mark moves to the end of what is now durable. */
+  async #syncAndMark(segment: Segment): Promise<void> {
+    await this.#sync(segment);
+    await this.#raiseMark({ index: this.#writtenThrough, term: this.#writtenThroughTerm });
+  }
+
+  /**
+   * Moves the durable mark forward to `end` (in Raft's up-to-date order; never backwards, so a
+   * lost tail reported at open stays marked until the log has moved past it). Called only once
+   * the records up to `end` are durable.
+   */
+  async #raiseMark(end: LogEnd): Promise<void> {
+    if (isAhead(end, this.#mark)) await this.#writeMark(end);
+  }
+
+  /** Writes the mark into the slot its sequence number selects and fdatasyncs it. */
+  async #writeMark(end: LogEnd): Promise<void> {
+    const seq = ++this.#markSeq;
+    this.#mark = end;
+    await this.#markFile.write(encodeMark({ seq, ...end }), (seq % 2) * MARK_SLOT_BYTES);
+    await this.#markFile.datasync();
+  }
+
   #noteSync(covered: number): void {
     this.#stats.syncs++;
     if (covered <= 0) return;
@@ -930,7 +1050,7 @@ class Store implements GroupStore {
       // The previous segment must be durable before a new one exists: recovery treats only the
       // last segment's unsynced stretch as possibly torn.
       await this.#settle();
-      if (segment !== undefined && this.#dirty) await this.#sync(segment);
+      if (segment !== undefined && this.#dirty) await this.#syncAndMark(segment);
       segment = await this.#createSegment(firstIndex);
       created = true;
     }
@@ -956,6 +1076,7 @@ class Store implements GroupStore {
     await segment.file.write(buffer.subarray(0, total), segment.size);
     segment.size += total;
     this.#writtenThrough = lastIndex;
+    this.#writtenThroughTerm = (records.at(-1) as LogRecord).term;
     this.#dirty = true;
     this.#stats.appends += group.calls;
     this.#stats.records += records.length;
@@ -969,6 +1090,8 @@ class Store implements GroupStore {
       this.#appendsSinceSync += group.calls;
       await this.#sync(segment);
       await this.#init.disk.syncDir(this.#init.logDir);
+      // Only now, with the file's name durable too, may the mark cover its records.
+      await this.#raiseMark({ index: lastIndex, term: this.#writtenThroughTerm });
       this.#afterRound(group);
       group.resolve();
     } else {
@@ -1011,9 +1134,18 @@ class Store implements GroupStore {
     }
   }
 
-  async #truncatePhysical(index: number): Promise<void> {
+  async #truncatePhysical(index: number, endTerm: number): Promise<void> {
     const { disk, logDir } = this.#init;
-    this.#writtenThrough = Math.min(this.#writtenThrough, index);
+    // The mark comes down first: a crash after the cut must not find a mark ahead of the log,
+    // which would read as synced records lost. A crash before the cut leaves a mark behind the
+    // log, which claims nothing. (The Raft layer truncates only what a leader contradicted, which
+    // was never committed, so forgetting a lost tail reported at open is safe here as well.)
+    const end: LogEnd = { index, term: endTerm };
+    if (this.#mark.index > index) await this.#writeMark(end);
+    if (this.#writtenThrough > index) {
+      this.#writtenThrough = index;
+      this.#writtenThroughTerm = endTerm;
+    }
     let unlinked = false;
     // Newest first, so that any prefix of these unlinks that survives a crash leaves a log
     // without holes.

@@ -9,6 +9,7 @@ export type {
   GroupCommitStats,
   GroupStore,
   GroupStoreOptions,
+  LogEnd,
   RecoveryReport,
   SyncPolicy,
   TermVote,

@@ -47,10 +47,27 @@ export interface TruncatedTail {
   readonly records: number;
 }
 
+/** `(index, term)` of the end of a log. */
+export interface LogEnd {
+  readonly index: number;
+  readonly term: number;
+}
+
 /** What `openGroupStore` found and did. Empty arrays and `undefined` mean a clean open. */
 export interface RecoveryReport {
   /** The possibly torn last write round, cut off; `undefined` if the log ended cleanly. */
   readonly truncatedTail: TruncatedTail | undefined;
+  /**
+   * The durable mark (wal-format.md §7) is ahead of the recovered log (Raft's up-to-date order):
+   * the store had made a log ending at `(index, term)` durable, and records of it are gone. Not a
+   * torn write (those were never synced, so never acknowledged) but damage: a bit flip in the last
+   * synced round, a misdirected write, a lost file. The Raft layer must act as if it may have
+   * acknowledged that log (never vote for a candidate less up to date than it, never lead) until
+   * it has the records again. `index` is `Number.MAX_SAFE_INTEGER` when the mark itself was
+   * damaged (extent unknown; `term` is then the highest term the store knows). `undefined` on a
+   * clean open, and after any power cut or crash without damage.
+   */
+  readonly lostTail: LogEnd | undefined;
   /**
    * Indexes in `[firstIndex, lastIndex]` whose record is damaged mid-log, ascending. They stay in
    * the log; `read` of them throws `CORRUPT`; the Raft layer should fetch them from peers.
@@ -109,6 +126,12 @@ export interface GroupStore {
   readonly snapshotMeta: { readonly term: number; readonly index: number } | undefined;
   /** Group-commit counters. */
   readonly stats: GroupCommitStats;
+  /**
+   * The durable mark: the end of the log last recorded as durable (wal-format.md §7). It moves
+   * forward once each append round is synced, before the round resolves, and comes down only
+   * when `truncateAfter` cuts below it.
+   */
+  readonly durableMark: LogEnd;
 
   /**
    * Appends records with consecutive indexes starting at `lastIndex + 1` and terms not below

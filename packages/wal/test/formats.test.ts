@@ -2,6 +2,7 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import { viewOf } from "../src/bytes";
 import { crc32c } from "../src/crc32c";
+import { decodeMark, encodeMark, MARK_SLOT_BYTES, newestMark } from "../src/durable-mark";
 import { decodeHeader, encodeRecord, RECORD_HEADER_BYTES } from "../src/record-format";
 import { scanSegment } from "../src/segment-scan";
 import { decodeSnapshot, encodeSnapshot } from "../src/snapshot-file";
@@ -121,13 +122,40 @@ describe("state and snapshot files", () => {
     },
   );
 
-  test.prop([fc.uint8Array({ maxLength: 120 })])(
+  test.prop([fc.uint8Array({ maxLength: 1200 })])(
     "decoders never throw on random bytes",
     (bytes) => {
       decodeState(bytes, 1);
       decodeSnapshot(bytes);
+      newestMark(bytes);
     },
   );
+
+  test.prop([
+    fc.integer({ min: 1, max: 2 ** 50 }),
+    fc.nat({ max: Number.MAX_SAFE_INTEGER }),
+    fc.nat({ max: 2 ** 40 }),
+    fc.nat({ max: 35 }),
+    fc.nat({ max: 7 }),
+  ])(
+    "durable mark slots round-trip and any flipped bit is detected",
+    (seq, index, term, at, bit) => {
+      const bytes = encodeMark({ seq, index, term });
+      expect(decodeMark(bytes, 0)).toEqual({ seq, index, term });
+      bytes[at] = (bytes[at] as number) ^ (1 << bit);
+      expect(decodeMark(bytes, 0)).toBeUndefined();
+    },
+  );
+
+  it("takes the newest valid mark slot at any slot-aligned offset", () => {
+    const file = new Uint8Array(3 * MARK_SLOT_BYTES);
+    file.set(encodeMark({ seq: 7, index: 70, term: 2 }), 0);
+    file.set(encodeMark({ seq: 8, index: 80, term: 2 }), MARK_SLOT_BYTES);
+    file.set(encodeMark({ seq: 9, index: 90, term: 3 }), 2 * MARK_SLOT_BYTES);
+    expect(newestMark(file)).toEqual({ seq: 9, index: 90, term: 3 });
+    file[2 * MARK_SLOT_BYTES + 20] = 0xff;
+    expect(newestMark(file)).toEqual({ seq: 8, index: 80, term: 2 });
+  });
 
   test.prop([
     fc.uint8Array({ maxLength: 40 }),

@@ -151,6 +151,7 @@ export class Cluster {
       hardState: storage.hardState,
       ...(storage.snapshot !== undefined ? { snapshot: storage.snapshot } : {}),
       damaged: storage.damagedRecords(),
+      ...(storage.lostTail !== undefined ? { lostTail: storage.lostTail } : {}),
       ...(this.options.faults !== undefined ? { unsafeTestingFaults: this.options.faults } : {}),
     });
     this.nodes.set(id, node);

@@ -12,6 +12,12 @@ export class MemoryStorage implements LogView {
   peerState: Uint8Array | undefined = undefined;
   /** The newest saved snapshot, if any. */
   snapshot: SnapshotRecord | undefined = undefined;
+  /**
+   * The end of a log that was durable and is partly gone, as `@raft/wal`'s durable mark reports
+   * it (`recovery.lostTail`): set by {@link loseTail}, cleared once the log is again at least as
+   * up to date, or truncated below it (the WAL lowers its mark before a truncation).
+   */
+  lostTail: { index: number; term: number } | undefined = undefined;
   private records: LogRecord[] = [];
   /** Damaged indexes (checksum failed) → whether the record's header (its term) survived. */
   private readonly damaged = new Map<number, boolean>();
@@ -53,6 +59,30 @@ export class MemoryStorage implements LogView {
   damage(index: number, headerSurvives: boolean): boolean {
     if (index < this.first || index > this.lastIndex()) return false;
     this.damaged.set(index, headerSurvives);
+    return true;
+  }
+
+  /**
+   * Simulate losing the last `count` durable records (a bit flip in the last synced round, a
+   * misdirected write): they are gone from the log, and {@link lostTail} remembers the end they
+   * had. Returns false if the log holds fewer records.
+   */
+  loseTail(count: number): boolean {
+    const last = this.records.at(-1);
+    if (count < 1 || last === undefined || count > this.records.length) return false;
+    const end = { index: last.index, term: last.term };
+    const held = this.lostTail;
+    if (
+      held === undefined ||
+      end.term > held.term ||
+      (end.term === held.term && end.index > held.index)
+    ) {
+      this.lostTail = end;
+    }
+    for (const r of this.records.splice(this.records.length - count)) {
+      this.byteCount -= r.data.length;
+      this.damaged.delete(r.index);
+    }
     return true;
   }
 
@@ -114,7 +144,24 @@ export class MemoryStorage implements LogView {
       this.records.push(r);
       this.byteCount += r.data.length;
     }
+    this.settleLostTail(t, ready.wipe === true);
     return dropped;
+  }
+
+  /** The durable mark's rules: lowered by a truncation below it, passed by a longer log. */
+  private settleLostTail(truncatedAfter: number | undefined, wiped: boolean): void {
+    const held = this.lostTail;
+    if (held === undefined) return;
+    const lastIndex = this.lastIndex();
+    const lastTerm = this.termAt(lastIndex) ?? 0;
+    if (
+      wiped ||
+      (truncatedAfter !== undefined && truncatedAfter < held.index) ||
+      lastTerm > held.term ||
+      (lastTerm === held.term && lastIndex >= held.index)
+    ) {
+      this.lostTail = undefined;
+    }
   }
 
   private repair(r: LogRecord): void {

@@ -389,6 +389,7 @@ class RaftServerImpl implements RaftServer {
       const recovery = store.recovery;
       if (
         recovery.truncatedTail !== undefined ||
+        recovery.lostTail !== undefined ||
         recovery.corrupt.length > 0 ||
         recovery.damagedStateCopies.length > 0 ||
         recovery.invalidSnapshots.length > 0
@@ -396,21 +397,22 @@ class RaftServerImpl implements RaftServer {
         // Degraded, not fatal. Corrupt records stay in the log and go to core as `damaged` (below):
         // it refetches them from the leader and never truncates because of them.
         //
-        // The truncated tail is only logged. Under the default "always" sync policy it is the last
-        // write round that was not durable when the process died: every message that promises
-        // something about a record (append-entry responses, votes) leaves only after the fsync of
-        // that record's Ready (`afterPersist`), so no peer was ever told we hold those records and
-        // forgetting them is safe — they were never counted toward any commit. Two cases fall
-        // outside that argument and are accepted, not hidden: under `syncPolicy: { intervalMs }`
-        // appends are acknowledged before the fsync, so a power loss can cut acknowledged records
-        // (that policy is documented as giving up this guarantee); and a bit flip inside the last
-        // round *after* it was synced looks the same as a torn write to the WAL (wal-format.md §5),
-        // so such a record may have been acknowledged. Core has no "possibly acknowledged, not
-        // stored" input to protect that case, so it is reported here at warn level.
+        // A truncated tail alone is the last write round that was not durable when the process
+        // died: every message that promises something about a record (append-entry responses,
+        // votes) leaves only after the fsync of that record's Ready (`afterPersist`), so no peer
+        // was told we hold those records and forgetting them is safe. When records that *were*
+        // synced are gone (a bit flip in the last synced round looks like a torn write; a
+        // misdirected write leaves the file no longer), the WAL's durable mark says so in
+        // `lostTail`, and core gets it: it then votes as the node that acknowledged them would
+        // have and does not campaign until a leader has re-sent them (ADR 0006). Under
+        // `syncPolicy: { intervalMs }` appends are acknowledged before the fsync, so a power loss
+        // can still cut acknowledged records unnoticed; that policy is documented as giving up
+        // this guarantee.
         this.#logger.warn(
           {
             group: config.group,
             truncatedTail: recovery.truncatedTail,
+            lostTail: recovery.lostTail,
             corrupt: recovery.corrupt.length,
             damagedStateCopies: recovery.damagedStateCopies,
             invalidSnapshots: recovery.invalidSnapshots,
@@ -463,6 +465,7 @@ class RaftServerImpl implements RaftServer {
         log: createStoreLogView(() => storeRef.current),
         hardState: store.termVote,
         ...(damaged.length === 0 ? {} : { damaged }),
+        ...(recovery.lostTail === undefined ? {} : { lostTail: recovery.lostTail }),
         ...(snapshot === undefined ? {} : { snapshot }),
         ...(config.observer === undefined && !rejoining
           ? {}

@@ -222,6 +222,59 @@ describe("RaftServer damage repair", () => {
     }
   });
 
+  // Simulator seeds 1640 and 2256 (issue #6): synced, acknowledged records at the end of the
+  // damaged server's log are gone, and only the WAL's durable mark knows. Without `lostTail` the
+  // damaged server and a lagging one elect each other and overwrite the committed entry.
+  for (const fault of ["bit flip in the last synced record", "misdirected tail write"] as const) {
+    it(`never overwrites a committed entry after a ${fault} on the server that acknowledged it`, async () => {
+      const setup = await commitValues(testSeed(65), 10);
+      cluster = setup.cluster;
+      const c = setup.cluster;
+      const leader = setup.leader;
+      const [victim, laggard] = c.members.filter((m) => m !== leader) as [Member, Member];
+      // The laggard misses the next entry: it commits with the leader and the victim alone.
+      await c.stop(laggard);
+      const disk = setup.disks.get(victim.name) as FaultyDisk;
+      if (fault === "misdirected tail write") disk.misdirectNext(-512);
+      const r = await c.outcome(leader.group.propose({ value: 10 }), 5000, "propose 10");
+      expect(r.ok).toBe(true);
+      await c.runUntil(() => victim.sm.values.length === 11, 5000, "victim applied 10");
+      const acknowledged = victim.group.status().wal.lastIndex;
+      await c.stop(leader);
+      await c.stop(victim);
+      if (fault === "bit flip in the last synced record") {
+        damageMiddle(setup, victim, "payload", acknowledged);
+      }
+      const dir = `/data/${victim.name}/${c.group}`;
+      const found = await openGroupStore(dir, { disk });
+      const lostTail = found.recovery.lostTail;
+      const storedLast = found.lastIndex;
+      await found.close();
+      expect(storedLast).toBeLessThan(acknowledged);
+      expect(lostTail?.index).toBe(acknowledged);
+
+      // Only the victim and the laggard: neither may lead, since neither holds the committed
+      // entry (the victim votes as the server that acknowledged it would have).
+      await c.restart(victim);
+      await c.restart(laggard);
+      await c.runFor(10_000);
+      expect(c.leader(), c.describe()).toBeUndefined();
+
+      // The leader comes back, leads again, and re-sends the lost records.
+      await c.restart(leader);
+      const next = await c.electLeader();
+      const w = await c.outcome(next.group.propose({ value: 11 }), 10_000, "propose 11");
+      expect(w.ok).toBe(true);
+      const all = Array.from({ length: 12 }, (_, i) => i);
+      await c.runUntil(
+        () => c.live().every((m) => m.sm.values.length === 12),
+        20_000,
+        "every replica applied 0..11",
+      );
+      for (const m of c.live()) expect(m.sm.values, m.name).toEqual(all);
+    });
+  }
+
   it("detects the planted truncate-at-damage bug (the no-truncation check can fail)", async () => {
     const setup = await commitValues(testSeed(63), 20, { truncateAtDamage: true });
     cluster = setup.cluster;
