@@ -385,18 +385,36 @@ function directedLinks(names: readonly string[]): [string, string][] {
   return links;
 }
 
-/** Flips bits in random files of a node's data directory; returns `path@offset` of each flip. */
+/**
+ * Flips bits in random files of a node's data directory; returns `path@offset` of each flip. Half
+ * of the flips aim at the last 64 bytes of a group's newest log segment: the last synced records,
+ * whose damage looks like a torn write (the durable mark tells them apart, ADR 0006), and which a
+ * uniformly random offset would almost never hit.
+ */
 async function flipBits(node: SimNode, random: SimRandom, count: number): Promise<string[]> {
   const files = await dataFiles(node.disk, `/data/${node.name}`);
+  const tails = newestSegments(files);
   const flips: string[] = [];
   for (let i = 0; i < count && files.length > 0; i++) {
-    const path = random.pick(files);
+    const tail = tails.length > 0 && random.chance(0.5);
+    const path = tail ? random.pick(tails) : random.pick(files);
     const size = node.disk.peek(path)?.length ?? 0;
     if (size === 0) continue;
-    const offset = node.disk.flipBit(path, random.int(size), random.int(8));
+    const from = tail ? Math.max(0, size - 64) : 0;
+    const offset = node.disk.flipBit(path, from + random.int(size - from), random.int(8));
     flips.push(`${path}@${offset}`);
   }
   return flips;
+}
+
+/** The newest segment file (highest name) of every log directory among `files` (sorted paths). */
+function newestSegments(files: readonly string[]): string[] {
+  const newest = new Map<string, string>();
+  for (const path of files) {
+    if (!path.endsWith(".seg")) continue;
+    newest.set(path.slice(0, path.lastIndexOf("/")), path);
+  }
+  return [...newest.values()];
 }
 
 /** Every non-empty file under `dir`, sorted; directories are what `peek` does not know. */

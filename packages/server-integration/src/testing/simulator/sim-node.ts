@@ -397,7 +397,11 @@ function traceLogger(host: SimHost, name: string, inc: Incarnation): ServerLogge
     if (inc.dead || !host.trace.enabled) return;
     const err = (obj as { err?: unknown }).err;
     const group = (obj as { group?: unknown }).group;
-    const detail = err === undefined ? "" : `: ${describeError(err)}`;
+    // A lost tail decides how the node votes until it is repaired (ADR 0006): worth a trace line.
+    const lost = (obj as { lostTail?: { index: number; term: number } }).lostTail;
+    const detail =
+      (err === undefined ? "" : `: ${describeError(err)}`) +
+      (lost === undefined ? "" : ` (lost tail up to ${lost.index}:${lost.term})`);
     host.trace.write(
       host.scheduler.now,
       name,
