@@ -10,6 +10,7 @@ export type {
   HardState,
   Inbound,
   LeadChange,
+  LocalDamage,
   LogRecord,
   LogView,
   MembershipRefusal,

@@ -16,7 +16,7 @@ import { collectCommitted, recoverCommit } from "./apply";
 import { drainAndReplaySnapshot, leaderOverrun, pauseApply, resumeApply } from "./apply-control";
 import { type Checkpoint, createCheckpoint } from "./checkpoint";
 import { type ResolvedTiming, resolveTiming } from "./config";
-import { forgetDamageAbove, initDamage, initLostTail } from "./damage";
+import { forgetDamageAbove, initDamage, initLostTail, lostTailHolds } from "./damage";
 import { electionTimeout, processVoteResponse } from "./election";
 import { RaftCoreError } from "./errors";
 import { hasQuorum, isCurrent, peerInfos } from "./health";
@@ -56,6 +56,7 @@ import type {
   Frame,
   HardState,
   Inbound,
+  LocalDamage,
   LogView,
   MembershipResult,
   OutboundMessage,
@@ -779,6 +780,11 @@ export class RaftCore implements RaftNode {
 
   hadPreviousLeader(): boolean {
     return this.everHadLeader;
+  }
+
+  localDamage(): LocalDamage {
+    lostTailHolds(this);
+    return { damaged: [...this.damage.keys()].sort((a, b) => a - b), lostTail: this.lostTail };
   }
 
   stats(): RaftStats {

@@ -528,6 +528,14 @@ export interface RaftSubjects {
   readonly appendEntryReply: string;
 }
 
+/** Local damage still waiting for a leader (ADR 0004, ADR 0006). */
+export interface LocalDamage {
+  /** Indexes of damaged records not repaired yet, ascending. */
+  readonly damaged: readonly number[];
+  /** The lost tail that still binds the node's votes and keeps it from campaigning, if any. */
+  readonly lostTail: { readonly index: number; readonly term: number } | undefined;
+}
+
 /** Counters for dropped and rejected input, for metrics. */
 export interface RaftStats {
   /** Inbound messages whose bytes did not decode or whose subject is not ours. */
@@ -698,6 +706,8 @@ export interface RaftNode {
   peers(): readonly PeerInfo[];
   progress(): RaftProgress;
   size(): RaftSize;
+  /** Damaged records and the lost tail still waiting for a leader's copy. */
+  localDamage(): LocalDamage;
   /** Quorum of peers (self included) heard from within the lost-quorum window. */
   quorum(): boolean;
   clusterSize(): number;

@@ -377,6 +377,7 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
     const node = this.#node;
     const now = this.#o.clock.now();
     const progress = node.progress();
+    const damage = node.localDamage();
     const st = this.#store.stats;
     const leaderId = node.leaderId;
     let walFirst = 0;
@@ -431,6 +432,7 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
         undecodableEntries: this.#undecodableEntries,
       },
       snapshot: { index: this.#snapshotIndex, taken: this.#snapshotsTaken, compacting: true },
+      localDamage: { damagedRecords: damage.damaged.length, lostTail: damage.lostTail },
       readies: this.#readies,
     };
   }

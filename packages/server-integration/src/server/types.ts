@@ -213,6 +213,15 @@ export interface GroupStatus {
   readonly wal: WalStatus;
   readonly queues: QueueStatus;
   readonly snapshot: SnapshotStatus;
+  /**
+   * Local storage damage still waiting for a leader's copy (ADR 0004, ADR 0006): how many damaged
+   * records are not repaired yet, and the lost tail (`{ index, term }` of synced records the store
+   * lost) that keeps this server from campaigning and binds its votes until a leader re-sent it.
+   */
+  readonly localDamage: {
+    readonly damagedRecords: number;
+    readonly lostTail: { readonly index: number; readonly term: number } | undefined;
+  };
   /** Ready batches processed by the driver loop. */
   readonly readies: number;
 }

@@ -257,6 +257,7 @@ describe("RaftServer damage repair", () => {
       // entry (the victim votes as the server that acknowledged it would have).
       await c.restart(victim);
       await c.restart(laggard);
+      expect(victim.group.status().localDamage.lostTail).toEqual(lostTail);
       await c.runFor(10_000);
       expect(c.leader(), c.describe()).toBeUndefined();
 
@@ -272,6 +273,7 @@ describe("RaftServer damage repair", () => {
         "every replica applied 0..11",
       );
       for (const m of c.live()) expect(m.sm.values, m.name).toEqual(all);
+      expect(victim.group.status().localDamage).toEqual({ damagedRecords: 0, lostTail: undefined });
     });
   }
 
