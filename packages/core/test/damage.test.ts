@@ -70,6 +70,7 @@ describe("local damage: protocol-aware recovery (reliability-plan §4)", () => {
   it("never truncates for damage, stops delivering before it, and does not campaign", () => {
     const { node, storage } = damagedFollower(true);
     expect(node.progress().index).toBe(5);
+    expect(node.localDamage()).toEqual({ damaged: [2, 5], lostTail: undefined });
     const readies = flush(node, storage);
     // Commit 4 was recovered, but index 2 is damaged: only index 1 is delivered.
     expect(readies.flatMap((r) => r.committed.map((c) => c.index))).toEqual([1]);
@@ -257,10 +258,15 @@ describe("lost tail: synced records the store no longer has (WAL recovery.lostTa
 
   it("is released once the leader has re-sent the lost records", () => {
     const { node, storage } = lostTailFollower({ index: 6, term: 1 });
-    for (const i of [5, 6]) {
+    expect(node.localDamage()).toEqual({ damaged: [], lostTail: { index: 6, term: 1 } });
+    stepAE(node, ae({ pindex: 4, pterm: 1, entries: [normal("5")] }));
+    flush(node, storage);
+    expect(node.localDamage().lostTail).toEqual({ index: 6, term: 1 });
+    for (const i of [6]) {
       stepAE(node, ae({ pindex: i - 1, pterm: 1, entries: [normal(`${i}`)] }));
       flush(node, storage);
     }
+    expect(node.localDamage().lostTail).toBeUndefined();
     expect(voteFor(node, storage, { term: 2, lastTerm: 1, lastIndex: 6 })).toBe(true);
     node.tick(120_000);
     flush(node, storage);
