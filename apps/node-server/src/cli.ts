@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { NodeConfig } from "./config";
-import { parseNodeConfig } from "./config";
+import { parseEndpoint, parseNodeConfig } from "./config";
 
 /** The `--help` text of `node-server`. */
 export const USAGE: string = `Usage: node-server [--config FILE] [flags]
@@ -14,6 +14,7 @@ HTTP port. Flags override the fields of the JSON config file.
   --cluster NAME          clusterName (default "local")
   --listen HOST:PORT      route listener
   --http HOST:PORT        monitoring / KV HTTP listener
+  --client HOST:PORT      NATS client listener (default 127.0.0.1:4222; port 0 = any free port)
   --peer NAME,ROUTE[,HTTP]  another server (repeatable; replaces the file's peers),
                           e.g. --peer n2,127.0.0.1:7423,127.0.0.1:8223
   --data-dir DIR          data directory of this server
@@ -50,6 +51,7 @@ export async function parseCommandLine(argv: readonly string[]): Promise<CliResu
         cluster: { type: "string" },
         listen: { type: "string" },
         http: { type: "string" },
+        client: { type: "string" },
         peer: { type: "string", multiple: true },
         "data-dir": { type: "string" },
         "log-level": { type: "string" },
@@ -88,6 +90,17 @@ export async function parseCommandLine(argv: readonly string[]): Promise<CliResu
   set("http", str("http"));
   set("dataDir", str("data-dir"));
   set("logLevel", str("log-level"));
+  const client = str("client");
+  if (client !== undefined) {
+    const endpoint = parseEndpoint(client);
+    if (typeof endpoint === "string") {
+      errors.push(`--client: ${endpoint}`);
+    } else {
+      const given =
+        typeof input["client"] === "object" && input["client"] !== null ? input["client"] : {};
+      input["client"] = { ...given, host: endpoint.host, port: endpoint.port };
+    }
+  }
   const peers = values["peer"];
   if (Array.isArray(peers)) {
     input["peers"] = peers.map((spec) => {

@@ -16,6 +16,7 @@ const USAGE = `Usage: pnpm cluster [flags]
   --host HOST        address of every listener (default 127.0.0.1)
   --route-base PORT  route port of n1; n2 and n3 use the next two (default 7422)
   --http-base PORT   monitoring port of n1; n2 and n3 use the next two (default 8222)
+  --client-base PORT NATS client port of n1; n2 and n3 use the next two (default 4222)
   --data DIR         data and logs (default ./data, relative to where pnpm was run)
   --log-level LEVEL  node log level (default info)
   --sync always|MS   WAL sync policy (default always: fsync before every acknowledgement)
@@ -28,6 +29,7 @@ interface Member {
   readonly name: string;
   readonly routePort: number;
   readonly httpPort: number;
+  readonly clientPort: number;
   readonly dataDir: string;
   readonly configFile: string;
   readonly logFile: string;
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
         host: { type: "string" },
         "route-base": { type: "string" },
         "http-base": { type: "string" },
+        "client-base": { type: "string" },
         data: { type: "string" },
         "log-level": { type: "string" },
         sync: { type: "string" },
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
   const host = str("host") ?? "127.0.0.1";
   const routeBase = parsePort(str("route-base"), 7422, "--route-base");
   const httpBase = parsePort(str("http-base"), 8222, "--http-base");
+  const clientBase = parsePort(str("client-base"), 4222, "--client-base");
   // pnpm runs scripts in the package directory; INIT_CWD is where the user typed the command.
   const root = resolve(process.env["INIT_CWD"] ?? process.cwd(), str("data") ?? "data");
   const logLevel = str("log-level") ?? "info";
@@ -95,6 +99,7 @@ async function main(): Promise<void> {
     name: `n${i + 1}`,
     routePort: routeBase + i,
     httpPort: httpBase + i,
+    clientPort: clientBase + i,
     dataDir: resolve(root, `n${i + 1}`),
     configFile: resolve(root, `n${i + 1}.json`),
     logFile: resolve(root, `n${i + 1}.log`),
@@ -104,11 +109,12 @@ async function main(): Promise<void> {
     for (const [port, what] of [
       [m.routePort, "routes"],
       [m.httpPort, "HTTP"],
+      [m.clientPort, "NATS"],
     ] as const) {
       const problem = await portFree(host, port);
       if (problem !== undefined) {
         fail(
-          `port ${port} (${m.name} ${what}) on ${host} is not available (${problem}); stop whatever uses it or pass --${what === "HTTP" ? "http" : "route"}-base`,
+          `port ${port} (${m.name} ${what}) on ${host} is not available (${problem}); stop whatever uses it or pass --${what === "HTTP" ? "http" : what === "NATS" ? "client" : "route"}-base`,
         );
       }
     }
@@ -121,6 +127,7 @@ async function main(): Promise<void> {
       clusterName: "local",
       listen: `${host}:${m.routePort}`,
       http: `${host}:${m.httpPort}`,
+      client: { host, port: m.clientPort },
       dataDir: m.dataDir,
       logLevel,
       sync: /^\d+$/.test(sync) ? { intervalMs: Number(sync) } : sync,
@@ -190,12 +197,14 @@ async function main(): Promise<void> {
     `local cluster "local" with ${SIZE} nodes (data and logs in ${root})`,
     ...members.map(
       (m) =>
-        `  ${m.name}  pid ${m.child?.pid}  routes ${host}:${m.routePort}  http://${host}:${m.httpPort}  data ${m.dataDir}  log ${m.logFile}`,
+        `  ${m.name}  pid ${m.child?.pid}  routes ${host}:${m.routePort}  http://${host}:${m.httpPort}  nats://${host}:${m.clientPort}  data ${m.dataDir}  log ${m.logFile}`,
     ),
     "",
     "try:",
     `  curl -X PUT http://${host}:${httpBase}/kv/greeting -d hello`,
     `  curl http://${host}:${httpBase + 1}/kv/greeting`,
+    `  nats req '$RAFT.KV.PUT.greeting' hello -s nats://${host}:${clientBase}`,
+    `  nats req '$RAFT.KV.GET.greeting' '' -s nats://${host}:${clientBase + 1}`,
     `  curl http://${host}:${httpBase}/raftz`,
     `  curl http://${host}:${httpBase}/metrics`,
     "",

@@ -31,6 +31,28 @@ export interface TimingConfig {
   readonly lostQuorumCheckMs?: number;
 }
 
+/** The NATS client-protocol listener and its bounds. */
+export interface ClientConfig {
+  /** Address to listen on for NATS clients. */
+  readonly host: string;
+  /** Port (0 = any free port). */
+  readonly port: number;
+  /** Largest message (headers plus payload) a client may publish; announced as `max_payload`. */
+  readonly maxPayload: number;
+  /** Longest protocol control line, in bytes. */
+  readonly maxControlLine: number;
+  /** Bytes queued for one client above which it is disconnected as a slow consumer. */
+  readonly maxPendingBytes: number;
+  /** Subscriptions one connection may hold. */
+  readonly maxSubscriptions: number;
+  /** Client connections at once. */
+  readonly maxConnections: number;
+  /** Interval of server PINGs. */
+  readonly pingIntervalMs: number;
+  /** Unanswered server PINGs after which a connection is closed as stale. */
+  readonly maxPingsOut: number;
+}
+
 /** Log levels pino knows, most severe first. */
 export const LOG_LEVELS: readonly ["fatal", "error", "warn", "info", "debug", "trace"] = [
   "fatal",
@@ -68,6 +90,8 @@ export interface NodeConfig {
     /** A PUT not committed and applied within this time answers 504. */
     readonly proposalTimeoutMs: number;
   };
+  /** The NATS client-protocol listener. */
+  readonly client: ClientConfig;
   /** Enables `POST /admin/bench` (a bounded load loop run inside the leader). Off by default. */
   readonly benchEndpoint: boolean;
 }
@@ -77,6 +101,12 @@ export interface NodeConfig {
  * the log of a long-running node stays bounded.
  */
 export const DEFAULT_SNAPSHOT_ENTRIES: number = 10_000;
+
+/** Default NATS client address: loopback only (there is no authentication or TLS). */
+export const DEFAULT_CLIENT_HOST: string = "127.0.0.1";
+
+/** Default NATS client port: the one NATS clients try first. */
+export const DEFAULT_CLIENT_PORT: number = 4222;
 
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -144,6 +174,34 @@ const schema = z
         proposalTimeoutMs: positiveMs.default(10_000),
       })
       .prefault({}),
+    client: z
+      .strictObject({
+        host: z
+          .string()
+          .regex(/^(?:[0-9A-Fa-f:.]+|[A-Za-z0-9.-]+)$/, "must be a host name or an IP address")
+          .default(DEFAULT_CLIENT_HOST),
+        port: z.int().min(0).max(65535).default(DEFAULT_CLIENT_PORT),
+        maxPayload: z
+          .int()
+          .min(1024)
+          .max(64 * 1024 * 1024)
+          .default(1024 * 1024),
+        maxControlLine: z.int().min(256).max(65536).default(4096),
+        maxPendingBytes: z
+          .int()
+          .min(64 * 1024)
+          .max(1024 * 1024 * 1024)
+          .default(64 * 1024 * 1024),
+        maxSubscriptions: z.int().min(1).max(1_000_000).default(65_536),
+        maxConnections: z.int().min(1).max(100_000).default(10_000),
+        pingIntervalMs: positiveMs.default(120_000),
+        maxPingsOut: z.int().min(1).max(100).default(2),
+      })
+      .refine((c) => c.maxPendingBytes >= c.maxPayload, {
+        message: "maxPendingBytes must be at least maxPayload",
+        path: ["maxPendingBytes"],
+      })
+      .prefault({}),
     benchEndpoint: z.boolean().default(false),
   })
   .superRefine((c, ctx) => {
@@ -191,6 +249,7 @@ export function parseNodeConfig(input: unknown): ParseConfigResult {
     sync: c.sync,
     timing: stripUndefined(c.timing) as TimingConfig,
     kv: c.kv,
+    client: c.client,
     benchEndpoint: c.benchEndpoint,
   });
   return { ok: true, config };

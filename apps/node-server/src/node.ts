@@ -12,6 +12,9 @@ import { KV_GROUP } from "./http/node-context";
 import type { KvCommand, KvResult } from "./kv-state-machine";
 import { createKvStateMachine } from "./kv-state-machine";
 import type { AppLogger } from "./logger";
+import { startClientListener } from "./nats/client-listener";
+import { ClusterBridge } from "./nats/cluster-bridge";
+import { startKvNatsService } from "./nats/kv-nats-service";
 
 /** A started node. */
 export interface RunningNode {
@@ -22,6 +25,8 @@ export interface RunningNode {
   readonly http: Endpoint;
   /** The bound route address. */
   readonly routes: Endpoint;
+  /** The bound NATS client address. */
+  readonly client: Endpoint;
   /**
    * Stops the node: steps down if it leads (bounded wait), stops the HTTP listener, the groups and
    * the routes. Idempotent.
@@ -43,7 +48,8 @@ export interface StartNodeOptions {
 /**
  * Starts a node from a validated config: the route fabric, the Raft server, the `kv` group
  * (bootstrapped with every configured server as a peer the first time; a restart keeps the stored
- * membership) and the monitoring HTTP port. On failure everything already opened is closed again
+ * membership), the monitoring HTTP port and the NATS client listener (with the `$RAFT.KV.*`
+ * service). On failure everything already opened is closed again
  * and the error is rethrown.
  */
 export async function startNode(
@@ -100,24 +106,49 @@ export async function startNode(
       );
     });
 
+    const version = readVersion();
+    const natsLogger = logger.child({ component: "nats" });
+    const bridge = new ClusterBridge({
+      fabric,
+      origin: config.serverName,
+      maxPatterns: BRIDGE_MAX_PATTERNS,
+      congested: routesCongested(fabric),
+      logger: natsLogger,
+    });
+    cleanups.push(async () => bridge.close());
+    const nats = await startClientListener({
+      host: config.client.host,
+      port: config.client.port,
+      serverId: server.nodeId,
+      serverName: config.serverName,
+      version,
+      limits: config.client,
+      logger: natsLogger,
+      bridge,
+    });
+    cleanups.push(() => nats.close());
     const ctx: NodeContext = {
       config,
-      version: readVersion(),
+      version,
       startedAtMs: performance.now(),
       startedAt: new Date().toISOString(),
       server,
       fabric,
       kv,
       store,
+      nats,
       logger: logger.child({ component: "http" }),
     };
     const monitor: MonitorServer = await startMonitorServer(ctx);
     cleanups.push(() => monitor.close());
+    const stopKvService = startKvNatsService(ctx, nats);
+    cleanups.push(async () => stopKvService());
     logger.info(
       {
         nodeId: server.nodeId,
         routes: formatEndpoint(fabric.address()),
         http: formatEndpoint(monitor.address),
+        nats: formatEndpoint(nats.address),
         dataDir: config.dataDir,
         peers: config.peers.map((p) => p.name),
       },
@@ -147,6 +178,7 @@ export async function startNode(
       kv,
       http: monitor.address,
       routes: fabric.address(),
+      client: nats.address,
       close: () => {
         closing ??= (async () => {
           if (kv.isLeader()) {
@@ -163,6 +195,32 @@ export async function startNode(
     await undo();
     throw toError(error);
   }
+}
+
+/**
+ * Distinct client subscription patterns registered as route interest per node; well below the
+ * fabric's `maxInterestPerRoute` (100,000), so client subscriptions can never make a route fail.
+ */
+const BRIDGE_MAX_PATTERNS = 10_000;
+
+/**
+ * Client messages stop being forwarded while any route has more than this queued: the route
+ * fabric drops messages past 32 MiB, and Raft's must never be the ones dropped.
+ */
+const BRIDGE_CONGESTED_BYTES = 4 * 1024 * 1024;
+
+/** A cheap congestion check: samples the routes' queues at most every 20 ms. */
+function routesCongested(fabric: RouteFabric): () => boolean {
+  let checkedAt = Number.NEGATIVE_INFINITY;
+  let congested = false;
+  return () => {
+    const now = performance.now();
+    if (now - checkedAt >= 20) {
+      checkedAt = now;
+      congested = fabric.routes().some((r) => r.pendingBytes > BRIDGE_CONGESTED_BYTES);
+    }
+    return congested;
+  };
 }
 
 function readVersion(): string {

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect as natsConnect } from "@nats-io/transport-node";
 import { encodeRouteFrame, ROUTE_PROTOCOL_VERSION, RouteOp } from "@raft/server-integration";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -13,6 +14,7 @@ import {
   waitFor,
   waitForExit,
 } from "./helpers/process-cluster";
+import { RawClient } from "./helpers/raw-nats";
 
 /** A raw route client: connects, optionally completes the handshake, then sends `bytes`. */
 async function sendOnRoute(
@@ -209,6 +211,36 @@ describe("node-server under bad input", () => {
     });
     expect(reply).toMatch(/^HTTP\/1\.1 400/);
     await expectServing();
+  });
+  it("answers garbage, truncated and oversized NATS input with -ERR on that connection only", async () => {
+    const port = cluster.node("n1").clientPort;
+    const nc = await natsConnect({ servers: `127.0.0.1:${port}`, reconnect: false });
+    try {
+      const inputs: [Uint8Array, string][] = [
+        [Uint8Array.of(0, 1, 2, 0xff, 13, 10), "-ERR 'Unknown Protocol Operation'"],
+        [Buffer.from(`PUB x ${2 * 1024 * 1024}\r\n`), "-ERR 'Maximum Payload Violation'"],
+        [Buffer.from(`SUB ${"a".repeat(10_000)}`), "-ERR 'Maximum Control Line Exceeded'"],
+        [Buffer.from("PUB $RAFT.KV.PUT.k 10\r\nshort\r\nPING\r\n"), "-ERR 'Protocol Error"],
+        [Buffer.from("CONNECT {\r\n"), "-ERR 'Invalid Connect Options"],
+      ];
+      for (const [bytes, answer] of inputs) {
+        const r = await RawClient.open(port);
+        r.send(bytes);
+        await r.waitForText(answer);
+        await r.waitForClose();
+      }
+      // A truncated message followed by a hang-up.
+      const cut = await RawClient.open(port);
+      cut.send("PUB $RAFT.KV.PUT.cut 100\r\nonly part");
+      cut.destroy();
+      const put = await nc.request("$RAFT.KV.PUT.after-garbage", "ok", { timeout: 5_000 });
+      expect(JSON.parse(put.string())).toMatchObject({ key: "after-garbage" });
+      const { body } = await cluster.json("n1", "/varz");
+      expect((body["nats"] as { protocolErrors: number }).protocolErrors).toBe(inputs.length);
+      await expectServing();
+    } finally {
+      await nc.close();
+    }
   });
 });
 

@@ -1,3 +1,4 @@
+import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mapConcurrent, ProcessCluster, waitFor } from "./helpers/process-cluster";
 
@@ -295,5 +296,20 @@ describe("node-server without a quorum (1 of 3 processes running)", () => {
     expect(r.status).toBe(503);
     expect(r.headers.get("retry-after")).toBe("1");
     expect(((await r.json()) as Record<string, unknown>)["error"]).toBe("NO_LEADER");
+
+    // The same outcome over NATS: a 503 status with a body (so not "no responders").
+    const nc = await connect({
+      servers: `127.0.0.1:${cluster.node("n1").clientPort}`,
+      reconnect: false,
+    });
+    try {
+      const m = await nc.request("$RAFT.KV.PUT.x", "y", { timeout: 5_000 });
+      expect(m.headers?.code).toBe(503);
+      expect(m.headers?.get("Raft-Error")).toBe("NO_LEADER");
+      expect(m.headers?.get("Retry-After")).toBe("1");
+      expect(JSON.parse(m.string())).toMatchObject({ error: "NO_LEADER" });
+    } finally {
+      await nc.close();
+    }
   });
 });

@@ -54,6 +54,49 @@ describe("parseNodeConfig", () => {
     expect(text).toMatch(/^sync/m);
   });
 
+  it("fills the NATS client listener's defaults and bounds its limits", () => {
+    const r = parseNodeConfig(minimal);
+    if (!r.ok) throw new Error(r.errors.join("\n"));
+    expect(r.config.client).toEqual({
+      host: "127.0.0.1",
+      port: 4222,
+      maxPayload: 1024 * 1024,
+      maxControlLine: 4096,
+      maxPendingBytes: 64 * 1024 * 1024,
+      maxSubscriptions: 65_536,
+      maxConnections: 10_000,
+      pingIntervalMs: 120_000,
+      maxPingsOut: 2,
+    });
+    const bad = parseNodeConfig({
+      ...minimal,
+      client: {
+        host: "not a host",
+        port: 70_000,
+        maxPayload: 1024 * 1024 * 1024,
+        maxControlLine: 10,
+        maxPingsOut: 0,
+        tls: true,
+      },
+    });
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    const text = bad.errors.join("\n");
+    expect(text).toContain("client.host: must be a host name or an IP address");
+    expect(text).toMatch(/^client\.port:/m);
+    expect(text).toMatch(/^client\.maxPayload:/m);
+    expect(text).toMatch(/^client\.maxControlLine:/m);
+    expect(text).toMatch(/^client\.maxPingsOut:/m);
+    expect(text).toContain('client: unknown field "tls"');
+    const pending = parseNodeConfig({
+      ...minimal,
+      client: { maxPayload: 2 * 1024 * 1024, maxPendingBytes: 1024 * 1024 },
+    });
+    expect(pending.ok === false && pending.errors).toEqual([
+      "client.maxPendingBytes: maxPendingBytes must be at least maxPayload",
+    ]);
+  });
+
   it("rejects a peer with this server's name or a duplicate name", () => {
     const r = parseNodeConfig({
       ...minimal,
@@ -125,6 +168,18 @@ describe("parseCommandLine", () => {
     ]);
     expect(r.config.sync).toEqual({ intervalMs: 50 });
     expect(r.config.kv.snapshotEntries).toBe(100);
+  });
+
+  it("sets the NATS client address with --client and names a bad one", async () => {
+    const base = ["--name", "a", "--listen", "h:1", "--http", "h:2", "--data-dir", "d"];
+    const r = await parseCommandLine([...base, "--client", "0.0.0.0:5222"]);
+    if (r.kind !== "run") throw new Error(JSON.stringify(r));
+    expect(r.config.client).toMatchObject({ host: "0.0.0.0", port: 5222 });
+    const bad = await parseCommandLine([...base, "--client", "nowhere"]);
+    expect(bad).toEqual({
+      kind: "invalid",
+      errors: ['configuration: --client: expected "host:port", got "nowhere"'],
+    });
   });
 
   it("builds a config from flags alone", async () => {

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect, headers } from "@nats-io/transport-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { APP_DIR, freePorts, killAndWait, waitFor, waitForExit } from "./helpers/process-cluster";
 
@@ -67,10 +68,19 @@ describe("pnpm cluster (src/cluster.ts)", () => {
   });
 
   it("starts 3 nodes, prints where they are and the leader, and stops them all on SIGINT", async () => {
-    const base = await consecutiveFreePorts(6);
+    const base = await consecutiveFreePorts(9);
     const lines: string[] = [];
     const child = launch(
-      ["--data", join(dir, "data"), "--route-base", String(base), "--http-base", String(base + 3)],
+      [
+        "--data",
+        join(dir, "data"),
+        "--route-base",
+        String(base),
+        "--http-base",
+        String(base + 3),
+        "--client-base",
+        String(base + 6),
+      ],
       lines,
     );
     children.push(child);
@@ -86,7 +96,10 @@ describe("pnpm cluster (src/cluster.ts)", () => {
       .map(Number);
     expect(nodePids).toHaveLength(3);
     const text = lines.join("\n");
-    for (let i = 0; i < 3; i++) expect(text).toContain(`http://127.0.0.1:${base + 3 + i}`);
+    for (let i = 0; i < 3; i++) {
+      expect(text).toContain(`http://127.0.0.1:${base + 3 + i}`);
+      expect(text).toContain(`nats://127.0.0.1:${base + 6 + i}`);
+    }
     expect(text).toContain(join(dir, "data", "n1.log"));
     expect(text).toContain("curl -X PUT");
     // The printed example works.
@@ -95,6 +108,17 @@ describe("pnpm cluster (src/cluster.ts)", () => {
       body: "hello",
     });
     expect(put.status).toBe(200);
+    // And the printed NATS address serves the KV subjects.
+    const nc = await connect({ servers: `127.0.0.1:${base + 7}`, reconnect: false });
+    try {
+      // Linearizable: n2 may not have applied the PUT yet.
+      const h = headers();
+      h.set("Raft-Read", "linearizable");
+      const got = await nc.request("$RAFT.KV.GET.greeting", "", { timeout: 5_000, headers: h });
+      expect(got.string()).toBe("hello");
+    } finally {
+      await nc.close();
+    }
 
     child.kill("SIGINT");
     expect(await waitForExit(child, 20_000)).toBe(0);
@@ -103,7 +127,7 @@ describe("pnpm cluster (src/cluster.ts)", () => {
   });
 
   it("refuses to start, naming the port, when a port is taken", async () => {
-    const base = await consecutiveFreePorts(6);
+    const base = await consecutiveFreePorts(9);
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(base + 4, "127.0.0.1", () => r()));
     try {
@@ -116,6 +140,8 @@ describe("pnpm cluster (src/cluster.ts)", () => {
           String(base),
           "--http-base",
           String(base + 3),
+          "--client-base",
+          String(base + 6),
         ],
         lines,
       );

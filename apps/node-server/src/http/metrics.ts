@@ -233,5 +233,61 @@ export function renderMetrics(ctx: NodeContext, httpCounters: ReadonlyMap<string
     "HTTP requests answered, by status code.",
     [...httpCounters].map(([code, value]) => ({ labels: { code }, value })),
   );
+  const nats = ctx.nats.stats();
+  w.family("nats_client_connections", "gauge", "Open NATS client connections.", [
+    { value: nats.connections },
+  ]);
+  w.family("nats_client_subscriptions", "gauge", "Subscriptions of clients and node services.", [
+    { value: nats.subscriptions },
+  ]);
+  const counters: [string, string, number][] = [
+    ["nats_client_connections_total", "NATS client connections accepted.", nats.totalConnections],
+    ["nats_client_in_msgs_total", "Messages published by NATS clients.", nats.inMsgs],
+    [
+      "nats_client_in_bytes_total",
+      "Bytes (headers and payload) published by clients.",
+      nats.inBytes,
+    ],
+    ["nats_client_out_msgs_total", "Messages delivered to NATS clients.", nats.outMsgs],
+    [
+      "nats_client_out_bytes_total",
+      "Bytes (headers and payload) delivered to clients.",
+      nats.outBytes,
+    ],
+    [
+      "nats_client_slow_consumers_total",
+      "Clients disconnected as slow consumers.",
+      nats.slowConsumers,
+    ],
+    [
+      "nats_client_stale_connections_total",
+      "Clients disconnected as stale.",
+      nats.staleConnections,
+    ],
+    [
+      "nats_client_protocol_errors_total",
+      "Clients disconnected for a protocol error.",
+      nats.protocolErrors,
+    ],
+    [
+      "nats_client_rejected_connections_total",
+      "Connections refused (maxConnections).",
+      nats.rejectedConnections,
+    ],
+  ];
+  const bridge = nats.bridge;
+  if (bridge !== undefined) {
+    counters.push(
+      ["nats_bridge_forwarded_total", "Client messages handed to other nodes.", bridge.forwarded],
+      ["nats_bridge_received_total", "Client messages received from other nodes.", bridge.received],
+      [
+        "nats_bridge_dropped_total",
+        "Client messages not forwarded (congestion, size).",
+        bridge.dropped,
+      ],
+      ["nats_bridge_malformed_total", "Undecodable frames from other nodes.", bridge.malformed],
+    );
+  }
+  for (const [name, help, value] of counters) w.family(name, "counter", help, [{ value }]);
   return w.render();
 }

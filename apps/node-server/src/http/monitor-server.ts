@@ -200,6 +200,8 @@ function varz(ctx: NodeContext): object {
     cpu: process.cpuUsage(),
     listen: formatEndpoint(c.listen),
     http: formatEndpoint(c.http),
+    client: formatEndpoint(ctx.nats.address),
+    nats: ctx.nats.stats(),
     dataDir: c.dataDir,
     sync: c.sync,
     peers: c.peers.map((p) => ({

@@ -2,11 +2,12 @@ import type { RaftGroup, RaftServer, RouteFabric } from "@raft/server-integratio
 import type { NodeConfig } from "../config";
 import type { KvCommand, KvResult, KvStateMachine } from "../kv-state-machine";
 import type { AppLogger } from "../logger";
+import type { ClientListener } from "../nats/client-listener";
 
 /** The name of the replicated key-value group every node hosts. */
 export const KV_GROUP = "kv";
 
-/** Everything the HTTP endpoints read from the running node. */
+/** Everything the HTTP endpoints (and the KV service) read from the running node. */
 export interface NodeContext {
   readonly config: NodeConfig;
   /** The app's version (package.json). */
@@ -19,5 +20,7 @@ export interface NodeContext {
   readonly fabric: RouteFabric;
   readonly kv: RaftGroup<KvCommand, KvResult>;
   readonly store: KvStateMachine;
+  /** The NATS client listener (for its address and counters). */
+  readonly nats: ClientListener;
   readonly logger: AppLogger;
 }

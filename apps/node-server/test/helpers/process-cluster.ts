@@ -70,6 +70,8 @@ export interface TestNode {
   readonly name: string;
   readonly routePort: number;
   readonly httpPort: number;
+  /** Its NATS client port. */
+  readonly clientPort: number;
   readonly configFile: string;
   readonly dataDir: string;
   child: ChildProcess | undefined;
@@ -105,14 +107,15 @@ export class ProcessCluster {
   /** Writes one config file per node; starts nothing. */
   static async create(options: ClusterOptions): Promise<ProcessCluster> {
     const dir = await mkdtemp(join(tmpdir(), "node-server-test-"));
-    const ports = await freePorts(options.size * 2);
+    const ports = await freePorts(options.size * 3);
     const nodes: TestNode[] = [];
     for (let i = 0; i < options.size; i++) {
       const name = `n${i + 1}`;
       nodes.push({
         name,
-        routePort: ports[2 * i] as number,
-        httpPort: ports[2 * i + 1] as number,
+        routePort: ports[3 * i] as number,
+        httpPort: ports[3 * i + 1] as number,
+        clientPort: ports[3 * i + 2] as number,
         configFile: join(dir, `${name}.json`),
         dataDir: join(dir, name),
         child: undefined,
@@ -126,6 +129,7 @@ export class ProcessCluster {
         serverName: n.name,
         listen: `127.0.0.1:${n.routePort}`,
         http: `127.0.0.1:${n.httpPort}`,
+        client: { port: n.clientPort },
         dataDir: n.dataDir,
         peers: listed
           .filter((p) => p !== n)
