@@ -22,6 +22,7 @@ const BUGS = [
   "skipConflictTruncation",
   "serveReadsWithoutQuorum",
   "truncateAtDamage",
+  "ignoreLostTail",
 ];
 
 // `pnpm sim -- --seed 1` passes the `--` through: drop it.

@@ -27,8 +27,9 @@ async function search(
   faults: UnsafeTestingFaults,
   maxSeeds: number,
   nemesis?: SimFaultOptions,
+  firstSeed = 1,
 ): Promise<SimulationResult | undefined> {
-  const from = envInt("SIM_BUG_FROM", 1);
+  const from = envInt("SIM_BUG_FROM", firstSeed);
   for (let seed = from; seed < from + maxSeeds; seed++) {
     const result = await simulate({
       seed,
@@ -83,6 +84,18 @@ describe("simulate with planted bugs", () => {
     const v = found?.violations[0];
     console.log(
       `truncateAtDamage caught by seed ${found?.seed}: ${v?.kind}: ${v?.detail.split("\n")[0]} (replay: ${found?.replay} --bug truncateAtDamage)`,
+    );
+  }, 300_000);
+
+  it("catches ignoring synced records lost at the end of the log (ignoreLostTail)", async () => {
+    // The first catching seed of 1..200 is 122 (`pnpm sim --seeds 200 --from 1 --bug
+    // ignoreLostTail`; 193 is the next): the search starts at 100 to stay within the CI budget.
+    const maxSeeds = envInt("SIM_BUG_SEEDS", 100);
+    const found = await search({ ignoreLostTail: true }, maxSeeds, undefined, 100);
+    expect(found, `no seed of ${maxSeeds} caught ignoreLostTail`).toBeDefined();
+    const v = found?.violations[0];
+    console.log(
+      `ignoreLostTail caught by seed ${found?.seed}: ${v?.kind}: ${v?.detail.split("\n")[0]} (replay: ${found?.replay} --bug ignoreLostTail)`,
     );
   }, 300_000);
 });
