@@ -3,7 +3,7 @@ import { createRaftNode } from "../src/node";
 import { Cluster, nodeId, TEST_TIMING } from "../src/testing/cluster";
 import type { MemoryStorage } from "../src/testing/memory-storage";
 import { Prng } from "../src/testing/prng";
-import type { RaftNode } from "../src/types";
+import type { RaftNode, RaftNodeOptions } from "../src/types";
 import { ae, enc, frames, N1, N2, N3, normal, records, solo, stepAE } from "./helpers";
 
 const three = [1, 2, 3].map(nodeId);
@@ -23,6 +23,21 @@ function settle(c: Cluster, rounds = 10): void {
   }
 }
 
+/** Node n1 started again on `storage`, as after a restart that found local damage. */
+function restartOn(storage: MemoryStorage, options: Partial<RaftNodeOptions> = {}): RaftNode {
+  return createRaftNode({
+    id: N1,
+    group: "G",
+    peers: [N1, N2, N3],
+    now: 0,
+    random: new Prng(5),
+    log: storage,
+    hardState: storage.hardState,
+    timing: TEST_TIMING,
+    ...options,
+  });
+}
+
 /** A follower n1 whose storage holds records 1..5 of leader n2 (term 1), records 2..3 damaged. */
 function damagedFollower(
   headers: boolean,
@@ -39,17 +54,7 @@ function damagedFollower(
     s.flush();
   }
   for (const i of indexes) s.storage.damage(i, headers);
-  const node = createRaftNode({
-    id: N1,
-    group: "G",
-    peers: [N1, N2, N3],
-    now: 0,
-    random: new Prng(5),
-    log: s.storage,
-    hardState: s.storage.hardState,
-    timing: TEST_TIMING,
-    damaged: s.storage.damagedRecords(),
-  });
+  const node = restartOn(s.storage, { damaged: s.storage.damagedRecords() });
   return { node, storage: s.storage };
 }
 
@@ -208,17 +213,7 @@ function lostTailFollower(
     stepAE(s.node, ae({ pindex: i - 1, pterm: i === 1 ? 0 : 1, entries: [normal(`${i}`)] }));
     s.flush();
   }
-  const node = createRaftNode({
-    id: N1,
-    group: "G",
-    peers: [...peers],
-    now: 0,
-    random: new Prng(5),
-    log: s.storage,
-    hardState: s.storage.hardState,
-    timing: TEST_TIMING,
-    lostTail,
-  });
+  const node = restartOn(s.storage, { peers: [...peers], lostTail });
   flush(node, s.storage);
   return { node, storage: s.storage };
 }
@@ -296,18 +291,8 @@ describe("lost tail: synced records the store no longer has (WAL recovery.lostTa
   });
 
   it("rejects a malformed lost tail", () => {
-    const s = solo();
-    expect(() =>
-      createRaftNode({
-        id: N1,
-        group: "G",
-        peers: [N1, N2, N3],
-        now: 0,
-        random: new Prng(5),
-        log: s.storage,
-        timing: TEST_TIMING,
-        lostTail: { index: -1, term: 1 },
-      }),
-    ).toThrow(/lostTail/);
+    expect(() => restartOn(solo().storage, { lostTail: { index: -1, term: 1 } })).toThrow(
+      /lostTail/,
+    );
   });
 });

@@ -1,23 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { openGroupStore, RECORD_HEADER_BYTES, WalError } from "../src/index";
-import { createFaultyDisk, type FaultyDisk } from "../src/testing/index";
-import { records, rejection, text, thrown } from "./helpers";
+import { createFaultyDisk } from "../src/testing/index";
+import { fill, records, rejection, text, thrown } from "./helpers";
 
 const SEGMENT = "/g/log/00000000000000000001.seg";
-
-/** Writes records 1..n one round each into a single segment; returns each record's header offset. */
-async function fill(disk: FaultyDisk, n: number): Promise<number[]> {
-  const store = await openGroupStore("/g", { disk });
-  const offsets: number[] = [];
-  let offset = 0;
-  for (const record of records(1, n)) {
-    offsets.push(offset);
-    offset += RECORD_HEADER_BYTES + record.data.length;
-    await store.append([record]);
-  }
-  await store.close();
-  return offsets;
-}
 
 describe("GroupStore corruption handling", () => {
   for (const [part, delta] of [

@@ -1,24 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { openGroupStore, RECORD_HEADER_BYTES } from "../src/index";
-import { createFaultyDisk, type FaultyDisk } from "../src/testing/index";
-import { records, text } from "./helpers";
+import { createFaultyDisk } from "../src/testing/index";
+import { fill, records, text } from "./helpers";
 
 const SEGMENT = "/g/log/00000000000000000001.seg";
 const MARK = "/g/log/mark";
-
-/** Writes records 1..n one round each; returns each record's header offset. */
-async function fill(disk: FaultyDisk, n: number, term = 1): Promise<number[]> {
-  const store = await openGroupStore("/g", { disk });
-  const offsets: number[] = [];
-  let offset = 0;
-  for (const record of records(1, n, term)) {
-    offsets.push(offset);
-    offset += RECORD_HEADER_BYTES + record.data.length;
-    await store.append([record]);
-  }
-  await store.close();
-  return offsets;
-}
 
 describe("GroupStore durable mark", () => {
   it("names the end of the log once each append round is synced", async () => {

@@ -1,4 +1,5 @@
-import type { LogRecord } from "../src/index";
+import { type LogRecord, openGroupStore, RECORD_HEADER_BYTES } from "../src/index";
+import type { FaultyDisk } from "../src/testing/index";
 
 const encoder = new TextEncoder();
 
@@ -34,4 +35,21 @@ export function thrown(fn: () => unknown): unknown {
     return error;
   }
   throw new Error("expected the call to throw");
+}
+
+/**
+ * Writes records 1..n of `term` into store `/g`, one append round each (so each lands in its own
+ * round), and closes it; returns each record's header offset in the single segment.
+ */
+export async function fill(disk: FaultyDisk, n: number, term = 1): Promise<number[]> {
+  const store = await openGroupStore("/g", { disk });
+  const offsets: number[] = [];
+  let offset = 0;
+  for (const record of records(1, n, term)) {
+    offsets.push(offset);
+    offset += RECORD_HEADER_BYTES + record.data.length;
+    await store.append([record]);
+  }
+  await store.close();
+  return offsets;
 }
