@@ -147,6 +147,16 @@ async function openInternal(
     await disk.syncDir(dir);
   }
   await removeTempFiles(disk, dir);
+  // A killed process (unlike a power loss) leaves its last renames and unlinks in the page cache,
+  // not yet durable. The store is about to rely on what it finds (term/vote, peer state, the
+  // compaction floor, the newest snapshot) and to build durable state on top of it: make those
+  // directory entries durable first, or a later power loss could keep a compaction floor and lose
+  // the snapshot below it, or forget a vote the node has acted on again (test/restart.test.ts).
+  // File contents need no sync here: every state and snapshot file is fdatasynced before its
+  // rename, and `recoverLog` syncs the last segment.
+  await disk.syncDir(dir);
+  await disk.syncDir(logDir);
+  await disk.syncDir(snapDir);
   const termVote = await loadState(disk, dir, "tav", KIND_TERM_VOTE);
   const peers = await loadState(disk, dir, "peers", KIND_PEERS);
   const floorState = await loadState(disk, logDir, "first", KIND_FLOOR);
@@ -264,6 +274,8 @@ async function recoverMark(
     await writeFileAtomic(disk, logDir, MARK_FILE, initial);
   }
   const file = await disk.open(joinPath(logDir, MARK_FILE), "write");
+  // A mark write a killed process left in the page cache is what we just read: keep it.
+  await file.datasync();
   return { value, seq, file, lostTail, damaged };
 }
 
