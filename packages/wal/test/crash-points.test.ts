@@ -310,6 +310,42 @@ async function crashCase(seed: number, crash: { reorder: boolean; at?: number })
 }
 
 /**
+ * A process killed at a random mutation (its page cache survives), a restart on that cache, one
+ * new append, then a power cut. What the restarted store reported (log, term/vote, peer state,
+ * snapshot) was what the Raft layer would act on, so all of it must survive the power cut, plus
+ * the new append.
+ */
+async function killCase(seed: number): Promise<void> {
+  const prng = new Prng(seed);
+  const scenario = generate(prng);
+  const sectorBytes = [8, 32, 512][prng.int(3)] as number;
+  const probe = createFaultyDisk({ seed, sectorBytes });
+  await run(probe, scenario);
+  const disk = createFaultyDisk({ seed, sectorBytes });
+  const cut = prng.int(probe.mutations + 2);
+  disk.powerCutAfter(cut);
+  await run(disk, scenario);
+  disk.kill();
+  const where = `seed=${seed} kill at ${cut}/${probe.mutations} (replay: KILL_SEED=${seed})`;
+  const options = { disk, segmentBytes: scenario.segmentBytes };
+  const restarted = await openGroupStore("/g", options);
+  const seen = await observe(restarted);
+  const next = restarted.lastIndex + 1;
+  const term = Math.max(restarted.lastTerm, 1_000);
+  const record = { index: next, term, data: new Uint8Array([4, 5, 6]) };
+  await restarted.append([record]);
+  disk.crash({ tornWrites: true, reorder: prng.chance(0.5) });
+  const after = await observe(await openGroupStore("/g", options));
+  expect(after.first, where).toBe(seen.first);
+  expect(after.termVote, where).toEqual(seen.termVote);
+  expect(sameBytes(after.peers, seen.peers), `peer state, ${where}`).toBe(true);
+  expect(after.snapshot?.index, where).toBe(seen.snapshot?.index);
+  expect(after.snapshot?.term, where).toBe(seen.snapshot?.term);
+  expect(isPrefix([...seen.log, record], after.log), `log, ${where}`).toBe(true);
+  expect(after.log.length, where).toBe(seen.log.length + 1);
+}
+
+/**
  * With an interval sync policy acknowledged appends may be lost, but what survives must still be
  * a prefix of some state the sequence passed through, with no garbage and no false corruption:
  * this exercises recovery with several unsynced rounds at the tail.
@@ -336,9 +372,13 @@ async function intervalCrashCase(seed: number): Promise<void> {
   await store.close();
 }
 
-const { SEED: REPLAY, CUT, INTERVAL_SEED } = process.env;
+const { SEED: REPLAY, CUT, INTERVAL_SEED, KILL_SEED } = process.env;
 
 describe("GroupStore crash points", () => {
+  if (KILL_SEED !== undefined) {
+    it(`replays kill seed ${KILL_SEED}`, () => killCase(Number(KILL_SEED)));
+    return;
+  }
   if (INTERVAL_SEED !== undefined) {
     it(`replays interval seed ${INTERVAL_SEED}`, () => intervalCrashCase(Number(INTERVAL_SEED)));
     return;
@@ -373,6 +413,10 @@ describe("GroupStore crash points", () => {
 
   it("keeps a garbage-free prefix after 400 crashes with the interval sync policy", async () => {
     for (let seed = 300_001; seed <= 300_400; seed++) await intervalCrashCase(seed);
+  });
+
+  it("keeps everything a store restarted after a kill reported, through 600 later power cuts", async () => {
+    for (let seed = 400_001; seed <= 400_600; seed++) await killCase(seed);
   });
 
   it("recovers a durable prefix after 600 seeded crashes with reordered page-cache flushes", async () => {

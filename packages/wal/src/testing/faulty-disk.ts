@@ -46,6 +46,12 @@ export interface FaultyDisk extends Disk {
    */
   crash(options?: CrashOptions): void;
   /**
+   * The process dies but the machine keeps running: open handles die, a pending `powerCutAfter`
+   * and injected failures are cleared, and nothing is lost: every write, truncate and directory
+   * operation stays in the page cache (visible, still not durable until synced).
+   */
+  kill(): void;
+  /**
    * After `n` more mutating calls (open for create, write, truncate, datasync, syncDir, rename,
    * unlink) every call fails with `EIO`, as if the machine had stopped; call `crash()` next.
    */
@@ -296,6 +302,13 @@ class FaultyDiskImpl implements FaultyDisk {
       inode.pending = [];
     }
     this.#names = new Map(this.#durableNames);
+    this.#epoch++;
+    this.#cutAt = undefined;
+    this.#failures = [];
+    this.#shift = undefined;
+  }
+
+  kill(): void {
     this.#epoch++;
     this.#cutAt = undefined;
     this.#failures = [];
