@@ -23,6 +23,8 @@ export {
   parseEndpoint,
   parseNodeConfig,
 } from "./config";
+export type { DataDirLock, LockLogger } from "./data-dir-lock";
+export { acquireDataDirLock, LOCK_FILE_NAME } from "./data-dir-lock";
 export type { KvFailure, KvOutcome, KvServiceContext } from "./kv-service";
 export { FORWARDED_HEADER, keyError, kvGet, kvWrite } from "./kv-service";
 export type { KvCommand, KvEntry, KvResult, KvStateMachine } from "./kv-state-machine";
@@ -74,3 +76,5 @@ export { Sublist } from "./nats/sublist";
 export type { NatsMessage, Subscription, SubscriptionOwner } from "./nats/subscription";
 export type { RunningNode, StartNodeOptions } from "./node";
 export { startNode } from "./node";
+export type { NodeErrorCode } from "./node-error";
+export { NODE_ERROR_CODES, NodeError } from "./node-error";

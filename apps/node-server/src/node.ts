@@ -5,6 +5,7 @@ import type { RaftGroup, RaftServer, RouteFabric } from "@raft/server-integratio
 import { createRaftServer, createRouteFabric } from "@raft/server-integration";
 import type { Endpoint, NodeConfig } from "./config";
 import { formatEndpoint } from "./config";
+import { acquireDataDirLock } from "./data-dir-lock";
 import type { MonitorServer } from "./http/monitor-server";
 import { startMonitorServer } from "./http/monitor-server";
 import type { NodeContext } from "./http/node-context";
@@ -49,8 +50,11 @@ export interface StartNodeOptions {
  * Starts a node from a validated config: the route fabric, the Raft server, the `kv` group
  * (bootstrapped with every configured server as a peer the first time; a restart keeps the stored
  * membership), the monitoring HTTP port and the NATS client listener (with the `$RAFT.KV.*`
- * service). On failure everything already opened is closed again
- * and the error is rethrown.
+ * service). First of all it locks the data directory (`<dataDir>/LOCK`, released last by
+ * `close()`). On failure everything already opened is closed again and the error is rethrown.
+ *
+ * @throws NodeError `DATA_DIR_LOCKED` when another live process uses `dataDir`,
+ *   `DATA_DIR_LOCK_FAILED` when the lock file cannot be handled; any error of the parts it starts.
  */
 export async function startNode(
   config: NodeConfig,
@@ -63,6 +67,10 @@ export async function startNode(
   };
   try {
     await mkdir(config.dataDir, { recursive: true });
+    // Before any store and any port: a second process on this directory would corrupt the WAL,
+    // and it must say so rather than fail later on a port the first one holds.
+    const lock = await acquireDataDirLock(config.dataDir, logger);
+    cleanups.push(() => lock.release());
     const fabric = await createRouteFabric({
       serverName: config.serverName,
       clusterName: config.clusterName,

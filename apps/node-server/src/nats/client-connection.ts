@@ -2,8 +2,7 @@ import type { Socket } from "node:net";
 import type { ConnectOptions } from "./connect-options";
 import { DEFAULT_CONNECT_OPTIONS, parseConnectOptions } from "./connect-options";
 import { encodeHeaders } from "./headers";
-import type { NatsError } from "./nats-error";
-import { errText } from "./nats-error";
+import { errText, NatsError } from "./nats-error";
 import type { ClientOp, ParserLimits } from "./protocol-parser";
 import { ProtocolParser } from "./protocol-parser";
 import { isValidPublishSubject, isValidSubscribeSubject, subjectMatches } from "./subject";
@@ -227,6 +226,12 @@ export class ClientConnection implements SubscriptionOwner {
   }
 
   #publish(op: Extract<ClientOp, { kind: "pub" }>): void {
+    if (op.headers !== undefined && !this.#options.headers) {
+      // nats-server closes a client that sends HPUB without announcing headers in CONNECT.
+      const e = new NatsError("BAD_HEADERS", "HPUB needs headers: true in CONNECT");
+      this.#fatal(errText(e), "protocol error", e);
+      return;
+    }
     if (
       !isValidPublishSubject(op.subject) ||
       (op.reply !== undefined && !isValidPublishSubject(op.reply))
@@ -240,11 +245,12 @@ export class ClientConnection implements SubscriptionOwner {
       headers: op.headers,
       payload: op.payload,
     };
+    // `+OK` comes before the deliveries it causes (also the publisher's own echo), as in nats-server.
+    this.#ok();
     const receivers = this.#host.publish(msg, this);
     if (receivers === 0 && op.reply !== undefined && this.#options.noResponders) {
       this.#noResponders(op.reply);
     }
-    this.#ok();
   }
 
   /** Answers a request nobody listens to with a `503` status on its reply subject. */
@@ -336,7 +342,10 @@ export class ClientConnection implements SubscriptionOwner {
   }
 }
 
-/** Queue group names: at most 256 bytes, without wildcard characters. */
+/**
+ * Queue group names: at most 256 characters. nats-server 2.9 accepts any token here (even `*` or
+ * `>`, which are only names in this position), so only the length is bounded.
+ */
 function isValidQueue(queue: string): boolean {
-  return queue.length <= 256 && !queue.includes("*") && !queue.includes(">");
+  return queue.length <= 256;
 }

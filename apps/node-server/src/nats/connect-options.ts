@@ -16,9 +16,12 @@ export interface ConnectOptions {
   readonly name: string | undefined;
 }
 
-/** Options of a client that has not sent `CONNECT` (yet). */
+/**
+ * Options of a client that has not sent `CONNECT` (yet). `verbose` is on until a `CONNECT` turns it
+ * off, as in nats-server (which also answers `+OK` to a `CONNECT` that does not mention it).
+ */
 export const DEFAULT_CONNECT_OPTIONS: ConnectOptions = Object.freeze({
-  verbose: false,
+  verbose: true,
   pedantic: false,
   echo: true,
   headers: false,
@@ -61,7 +64,8 @@ export function parseConnectOptions(json: string): ConnectOptions {
     throw new NatsError("BAD_CONNECT", "no_responders requires headers");
   }
   return {
-    verbose: o["verbose"] === true,
+    // Absent means on, as in nats-server: only an explicit `false` silences `+OK`.
+    verbose: o["verbose"] !== false,
     pedantic: o["pedantic"] === true,
     echo: o["echo"] !== false,
     headers,

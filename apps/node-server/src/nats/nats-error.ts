@@ -17,7 +17,10 @@ export type NatsErrorCode =
   | "BAD_PAYLOAD_END"
   /** `CONNECT` options that are not a JSON object, or whose fields have the wrong types. */
   | "BAD_CONNECT"
-  /** A header block that does not start with `NATS/1.0` or has a malformed line. */
+  /**
+   * A header block that does not start with `NATS/1.0` or has a malformed line, or an `HPUB` from a
+   * client that did not announce `headers` in `CONNECT`.
+   */
   | "BAD_HEADERS"
   /** A message forwarded by another node whose frame is truncated or malformed. */
   | "BAD_BRIDGE_FRAME";
