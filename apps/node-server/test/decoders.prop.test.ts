@@ -4,23 +4,11 @@ import { parseEndpoint, parseNodeConfig } from "../src/config";
 import { parseKey } from "../src/http/kv-routes";
 import type { KvCommand } from "../src/kv-state-machine";
 import { createKvStateMachine } from "../src/kv-state-machine";
+import { prng, SEED } from "./helpers/seeded";
 
-// fast-check is not a dependency of the app, so these properties draw their inputs from a small
-// seeded generator. A failure names the seed; replay it with SEED=<seed>.
-const SEED = Number(process.env["SEED"] ?? Math.floor(Math.random() * 2 ** 31));
+// Inputs come from the seeded generator of helpers/seeded.ts; a failure names the seed, and
+// SEED=<seed> replays it.
 const RUNS = 2_000;
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
 
 function randomBytes(next: () => number, max: number): Uint8Array {
   const out = new Uint8Array(Math.floor(next() * max));
