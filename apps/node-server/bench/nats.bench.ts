@@ -2,15 +2,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
-import { createRouteFabric } from "@raft/server-integration";
 import { afterAll, bench, describe } from "vitest";
 import { parseNodeConfig } from "../src/config";
 import { createAppLogger } from "../src/logger";
-import { startClientListener } from "../src/nats/client-listener";
-import { ClusterBridge } from "../src/nats/cluster-bridge";
 import { startNode } from "../src/node";
 import { FAST_TIMING, waitFor } from "../test/helpers/process-cluster";
-import { memoryLogger, startTestListener, TEST_LIMITS } from "../test/helpers/raw-nats";
+import { startBridgedListener, startTestListener } from "../test/helpers/raw-nats";
 
 // Each bench iteration is a batch; msgs/s = hz × batch size (see the README's Benchmarks).
 const PUBSUB_BATCH = 10_000;
@@ -32,32 +29,8 @@ await sub.flush();
 const payload = new Uint8Array(128);
 
 // Cross-node pub/sub: two listeners, each with a bridge over a real route (both in this process).
-async function bridgedListener(name: string) {
-  const fabric = await createRouteFabric({
-    serverName: name,
-    clusterName: "bench",
-    listen: { host: "127.0.0.1", port: 0 },
-  });
-  const bridge = new ClusterBridge({
-    fabric,
-    origin: name,
-    maxPatterns: 100,
-    logger: memoryLogger(),
-  });
-  const l = await startClientListener({
-    host: "127.0.0.1",
-    port: 0,
-    serverId: name,
-    serverName: name,
-    version: "0.1.0",
-    limits: TEST_LIMITS,
-    logger: memoryLogger(),
-    bridge,
-  });
-  return { fabric, bridge, listener: l };
-}
-const sideA = await bridgedListener("a");
-const sideB = await bridgedListener("b");
+const sideA = await startBridgedListener("a", "bench");
+const sideB = await startBridgedListener("b", "bench");
 sideA.fabric.addPeer({ name: "b", host: "127.0.0.1", port: sideB.fabric.address().port });
 const remotePub = await connect({
   servers: `127.0.0.1:${sideA.listener.address.port}`,

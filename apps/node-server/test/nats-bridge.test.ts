@@ -1,13 +1,11 @@
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
 import { connect, headers } from "@nats-io/transport-node";
 import type { RouteFabric } from "@raft/server-integration";
-import { createRouteFabric } from "@raft/server-integration";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClientListener } from "../src/nats/client-listener";
-import { startClientListener } from "../src/nats/client-listener";
 import { BRIDGE_PREFIX, ClusterBridge } from "../src/nats/cluster-bridge";
 import { waitFor } from "./helpers/process-cluster";
-import { memoryLogger, TEST_LIMITS } from "./helpers/raw-nats";
+import { memoryLogger, startBridgedListener } from "./helpers/raw-nats";
 
 interface Side {
   readonly fabric: RouteFabric;
@@ -17,28 +15,7 @@ interface Side {
 }
 
 async function side(name: string): Promise<Side> {
-  const fabric = await createRouteFabric({
-    serverName: name,
-    clusterName: "bridge-test",
-    listen: { host: "127.0.0.1", port: 0 },
-  });
-  const bridge = new ClusterBridge({
-    fabric,
-    origin: name,
-    maxPatterns: 100,
-    logger: memoryLogger(),
-  });
-  const listener = await startClientListener({
-    host: "127.0.0.1",
-    port: 0,
-    serverId: name,
-    serverName: name,
-    version: "0.1.0",
-    limits: TEST_LIMITS,
-    logger: memoryLogger(),
-    bridge,
-  });
-  return { fabric, bridge, listener, clients: [] };
+  return { ...(await startBridgedListener(name, "bridge-test")), clients: [] };
 }
 
 async function client(s: Side): Promise<NatsConnection> {

@@ -1,7 +1,10 @@
 import type { Socket } from "node:net";
 import { connect } from "node:net";
+import type { RouteFabric } from "@raft/server-integration";
+import { createRouteFabric } from "@raft/server-integration";
 import type { ClientLimits, ClientListener, NatsLogger } from "../../src/nats/client-listener";
 import { startClientListener } from "../../src/nats/client-listener";
+import { ClusterBridge } from "../../src/nats/cluster-bridge";
 import { waitFor } from "./process-cluster";
 
 /** Limits for tests: the production defaults, scaled down where a test needs to reach them. */
@@ -39,6 +42,45 @@ export function startTestListener(limits: Partial<ClientLimits> = {}): Promise<C
     limits: { ...TEST_LIMITS, ...limits },
     logger: memoryLogger(),
   });
+}
+
+/** A listener with a cluster bridge over its own real route fabric, as one node has them. */
+export interface BridgedListener {
+  readonly fabric: RouteFabric;
+  readonly bridge: ClusterBridge;
+  readonly listener: ClientListener;
+}
+
+/**
+ * A listener named `name` on an ephemeral 127.0.0.1 port, bridged over a route fabric that listens
+ * on another ephemeral port (connect two with `a.fabric.addPeer(...)`). The caller closes all three.
+ */
+export async function startBridgedListener(
+  name: string,
+  clusterName: string,
+): Promise<BridgedListener> {
+  const fabric = await createRouteFabric({
+    serverName: name,
+    clusterName,
+    listen: { host: "127.0.0.1", port: 0 },
+  });
+  const bridge = new ClusterBridge({
+    fabric,
+    origin: name,
+    maxPatterns: 100,
+    logger: memoryLogger(),
+  });
+  const listener = await startClientListener({
+    host: "127.0.0.1",
+    port: 0,
+    serverId: name,
+    serverName: name,
+    version: "0.1.0",
+    limits: TEST_LIMITS,
+    logger: memoryLogger(),
+    bridge,
+  });
+  return { fabric, bridge, listener };
 }
 
 /** A NATS client written by hand on a raw socket: sends bytes, collects what comes back. */
