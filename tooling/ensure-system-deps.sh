@@ -26,3 +26,7 @@ $SUDO apt-get install -y nats-server
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   $SUDO systemctl disable --now nats-server >/dev/null 2>&1 || true
 fi
+if ! command -v nats-server >/dev/null 2>&1 && [ ! -x /usr/sbin/nats-server ]; then
+  echo "apt-get finished but no nats-server binary is on PATH or in /usr/sbin" >&2
+  exit 1
+fi
