@@ -45,12 +45,36 @@ export function electionTimeout(node: RaftCore): void {
   // and waiting let the checker find groups where no one could campaign.)
   const change = node.membChange;
   const removingSelf = change !== undefined && change.peer === node.id && !change.add;
-  if (removingSelf || (node.managed && !node.selfMember)) {
+  // (Our own removal in flight is also what makes us a non-member of a managed group.)
+  const wait = removingSelf ? !outwaitedOwnRemoval(node) : node.managed && !node.selfMember;
+  if (wait) {
     node.setLeader("");
     node.armElectionTimer(t.electionTimeoutMinMs);
     return;
   }
   switchToCandidate(node);
+}
+
+/** Election timeouts without a leader after which a node whose removal is in flight campaigns. */
+const OWN_REMOVAL_WAIT_TIMEOUTS = 8;
+
+/**
+ * A node whose own removal is in flight waits for the leader that proposed it (nats-server's
+ * rule). But when that leader is gone and this node holds the longest log, nobody else can be
+ * elected (the checker's seed 1548: the others' logs are shorter or empty, and nats-server's
+ * empty-vote rule does not let empty logs elect): after {@link OWN_REMOVAL_WAIT_TIMEOUTS}
+ * maximum election timeouts without hearing from any leader, it campaigns. If it wins, it commits
+ * its own removal and closes, as any leader removing itself does. Servers that committed the
+ * removal ignore its vote requests (`processVoteRequest`), so a removed node that never learned
+ * the outcome cannot disrupt the group it left.
+ */
+function outwaitedOwnRemoval(node: RaftCore): boolean {
+  const since = node.removalWaitSince;
+  if (since === undefined || node.leaderLastSeen > since) {
+    node.removalWaitSince = node.now;
+    return false;
+  }
+  return node.now - since >= OWN_REMOVAL_WAIT_TIMEOUTS * node.timing.electionTimeoutMaxMs;
 }
 
 /** Start a candidacy in the next term and ask everyone for votes. */
@@ -113,6 +137,9 @@ function candidateUpToDate(node: RaftCore, vr: VoteRequest): boolean {
 /** Handle a vote request (spec §5.4; HEAD processVoteRequest). */
 export function processVoteRequest(node: RaftCore, vr: VoteRequest, reply: string): void {
   if (vr.candidate === node.id) return;
+  // A server whose removal we committed is not a member: its candidacy neither moves our term
+  // nor gets an answer (Raft §6: removed servers must not disrupt the group).
+  if (node.removed.has(vr.candidate) && !node.peerState.has(vr.candidate)) return;
   touch(node, vr.candidate);
   if (vr.term > node.term) {
     node.cancelCatchup();
@@ -170,6 +197,10 @@ export function processVoteResponse(node: RaftCore, vr: VoteResponse): void {
   if (!node.selfVoted) return;
   // During a quorum rescue, empty-log votes count as normal ones when our log is not empty.
   const rescued = node.inRescue() && node.log.lastIndex > 0;
-  const normal = node.votes.size + 1 + (rescued ? node.emptyVotes.size : 0);
+  // Our own vote counts only if we are a member of our configuration: a node whose own removal is
+  // in flight (the only non-member that campaigns, see `outwaitedOwnRemoval`) needs a majority of
+  // the members without itself, or two leaders' majorities need not overlap.
+  const self = node.selfMember ? 1 : 0;
+  const normal = node.votes.size + self + (rescued ? node.emptyVotes.size : 0);
   if (normal >= node.qn || normal + node.emptyVotes.size >= node.csz) becomeLeader(node);
 }

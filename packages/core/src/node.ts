@@ -207,6 +207,8 @@ export class RaftCore implements RaftNode {
 
   // Follower state.
   leaderLastSeen = 0;
+  /** Since when an election timeout found our own removal in flight with no leader (election.ts). */
+  removalWaitSince: number | undefined = undefined;
   catchup: CatchupState | undefined = undefined;
 
   /** Last index known durable in the shell's log (reported through `advance`). */

@@ -227,6 +227,56 @@ describe("membership (spec §5.14)", () => {
     expect(s.node.state).toBe("follower");
   });
 
+  it("campaigns with its own removal in flight after 8 election timeouts without a leader", () => {
+    // Our addition: a node that holds the longest log must not wait forever for a leader that is
+    // gone (checker seed 1548 at 3,000 steps). TEST_TIMING's longest election timeout is 3.5 s.
+    const s = solo();
+    stepAE(s.node, ae({ entries: [{ type: EntryType.RemovePeer, data: idBytes(N1) }] }));
+    drain(s);
+    s.node.tick(10_000); // the wait starts here
+    drain(s);
+    s.node.tick(20_000);
+    // The leader is heard again: the wait starts over.
+    stepAE(s.node, ae({ pindex: 1, pterm: 1 }));
+    drain(s);
+    s.node.tick(25_000);
+    drain(s);
+    s.node.tick(52_000); // 27 s of the 28 s
+    drain(s);
+    expect(s.node.state).toBe("follower");
+    s.node.tick(53_500);
+    drain(s);
+    expect(s.node.state).toBe("candidate");
+    // Not a member of its own configuration ({n2, n3}): its own vote does not count, so one
+    // member's vote is not a majority; both members' votes are.
+    grantVotes(s, s.node.term, [N2]);
+    drain(s);
+    expect(s.node.state).toBe("candidate");
+    grantVotes(s, s.node.term, [N3]);
+    drain(s);
+    expect(s.node.state).toBe("leader");
+  });
+
+  it("ignores the candidacy of a server whose removal it committed (Raft §6)", () => {
+    const s = solo({ peers: [N1, N2, N3] });
+    stepAE(s.node, ae({ entries: [{ type: EntryType.RemovePeer, data: idBytes(N3) }] }));
+    stepAE(s.node, ae({ pindex: 1, pterm: 1, commit: 1 }));
+    drain(s);
+    const vote = (candidate: string) =>
+      s.node.step({
+        subject: s.node.subjects.vote,
+        reply: "$NRG.R.CAND",
+        frame: { kind: "voteRequest", request: { term: 9, lastTerm: 1, lastIndex: 1, candidate } },
+      });
+    vote(N3);
+    expect(drain(s).filter((m) => m.frame.kind === "voteResponse")).toEqual([]);
+    expect(s.node.term).toBe(1);
+    // A member's candidacy still moves the term.
+    vote(N2);
+    expect(drain(s).some((m) => m.frame.kind === "voteResponse")).toBe(true);
+    expect(s.node.term).toBe(9);
+  });
+
   it("does not count a removed peer's vote (RemovedPeerVoteDoesNotElectLeader)", () => {
     const s = solo({ peers: [N1, N2, N3] });
     stepAE(s.node, ae({ entries: [{ type: EntryType.RemovePeer, data: idBytes(N2) }] }));
