@@ -16,8 +16,11 @@ export interface Endpoint {
 export interface PeerConfig {
   /** Its server name (unique in the cluster); its Raft node id is derived from it. */
   readonly name: string;
-  /** Where its route listener is (this server dials it). */
-  readonly route: Endpoint;
+  /**
+   * Where its route listener is (this server dials it). Always set with the built-in routes;
+   * `undefined` with the NATS fabric, where routes are not used.
+   */
+  readonly route: Endpoint | undefined;
   /** Its monitoring HTTP port, used to forward KV writes to it when it leads. */
   readonly http: Endpoint | undefined;
 }
@@ -53,6 +56,31 @@ export interface ClientConfig {
   readonly maxPingsOut: number;
 }
 
+/** The external NATS servers the node's fabric connects to (config field `nats`). */
+export interface NatsFabricConfig {
+  /** NATS server URLs (`nats://host:port` or `host:port`); at least one. */
+  readonly servers: readonly string[];
+  /** User name for user/password authentication (requires `pass`). */
+  readonly user: string | undefined;
+  readonly pass: string | undefined;
+  /** Token authentication (not together with `user`). */
+  readonly token: string | undefined;
+  /** Every fabric subject is sent as `<subjectPrefix>.<subject>` on NATS; `undefined` = none. */
+  readonly subjectPrefix: string | undefined;
+  /** Wait between reconnect attempts, in ms (default 1,000). */
+  readonly reconnectWaitMs: number;
+  /** Time allowed for the first connection, in ms (default 5,000). */
+  readonly connectTimeoutMs: number;
+}
+
+/**
+ * Which message fabric carries Raft (and client-bridge) traffic between the nodes: the built-in
+ * TCP routes (`listen` + `peers[].route`, the default), or an external NATS cluster (`nats`).
+ */
+export type FabricConfig =
+  | { readonly kind: "routes"; readonly listen: Endpoint }
+  | { readonly kind: "nats"; readonly nats: NatsFabricConfig };
+
 /** Log levels pino knows, most severe first. */
 export const LOG_LEVELS: readonly ["fatal", "error", "warn", "info", "debug", "trace"] = [
   "fatal",
@@ -70,8 +98,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface NodeConfig {
   readonly serverName: string;
   readonly clusterName: string;
-  /** Route listener (node-to-node TCP). */
-  readonly listen: Endpoint;
+  /** Route listener (node-to-node TCP); `undefined` with the NATS fabric. */
+  readonly listen: Endpoint | undefined;
+  /** The fabric between the nodes (derived from `listen` or `nats`). */
+  readonly fabric: FabricConfig;
   /** Monitoring and KV HTTP listener. */
   readonly http: Endpoint;
   /** The other servers; all of them, plus this one, are the peers of the `kv` group. */
@@ -141,85 +171,133 @@ const timingSchema = z
     { message: "electionTimeoutMinMs must not exceed electionTimeoutMaxMs" },
   );
 
-const schema = z
+/** A NATS URL or `host:port` (the client adds `nats://`); no whitespace or commas. */
+const natsServer = z
+  .string()
+  .regex(
+    /^(?:(?:nats|tls):\/\/)?(?:[^\s,@/]+@)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/,
+    'must be "host:port" or "nats://host:port"',
+  );
+
+const natsSchema = z
   .strictObject({
-    serverName: name,
-    clusterName: name.default("local"),
-    listen: endpoint,
-    http: endpoint,
-    peers: z
-      .array(
-        z.strictObject({
-          name,
-          route: endpoint,
-          http: endpoint.optional(),
-        }),
+    servers: z.array(natsServer).min(1, "must name at least one server").max(64),
+    user: z.string().min(1).optional(),
+    pass: z.string().optional(),
+    token: z.string().min(1).optional(),
+    subjectPrefix: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/,
+        "must be dot-separated tokens of letters, digits, '_' or '-'",
       )
-      .max(64)
-      .default([]),
-    dataDir: z.string().min(1, "must not be empty"),
-    logLevel: z.enum(LOG_LEVELS).default("info"),
-    sync: z
-      .union([z.literal("always"), z.strictObject({ intervalMs: z.int().min(1).max(60_000) })])
-      .default("always"),
-    timing: timingSchema.default({}),
-    kv: z
-      .strictObject({
-        snapshotEntries: z.int().min(0).default(DEFAULT_SNAPSHOT_ENTRIES),
-        maxValueBytes: z
-          .int()
-          .min(1)
-          .max(512 * 1024)
-          .default(64 * 1024),
-        proposalTimeoutMs: positiveMs.default(10_000),
-      })
-      .prefault({}),
-    client: z
-      .strictObject({
-        host: z
-          .string()
-          .regex(/^(?:[0-9A-Fa-f:.]+|[A-Za-z0-9.-]+)$/, "must be a host name or an IP address")
-          .default(DEFAULT_CLIENT_HOST),
-        port: z.int().min(0).max(65535).default(DEFAULT_CLIENT_PORT),
-        maxPayload: z
-          .int()
-          .min(1024)
-          .max(64 * 1024 * 1024)
-          .default(1024 * 1024),
-        maxControlLine: z.int().min(256).max(65536).default(4096),
-        maxPendingBytes: z
-          .int()
-          .min(64 * 1024)
-          .max(1024 * 1024 * 1024)
-          .default(64 * 1024 * 1024),
-        maxSubscriptions: z.int().min(1).max(1_000_000).default(65_536),
-        maxConnections: z.int().min(1).max(100_000).default(10_000),
-        pingIntervalMs: positiveMs.default(120_000),
-        maxPingsOut: z.int().min(1).max(100).default(2),
-      })
-      .refine((c) => c.maxPendingBytes >= c.maxPayload, {
-        message: "maxPendingBytes must be at least maxPayload",
-        path: ["maxPendingBytes"],
-      })
-      .prefault({}),
-    benchEndpoint: z.boolean().default(false),
+      .max(256)
+      .optional(),
+    reconnectWaitMs: z.int().min(10).max(60_000).default(1_000),
+    connectTimeoutMs: z.int().min(100).max(120_000).default(5_000),
   })
-  .superRefine((c, ctx) => {
-    const seen = new Set<string>([c.serverName]);
-    c.peers.forEach((p, i) => {
-      if (seen.has(p.name)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["peers", i, "name"],
-          message: `duplicate server name ${JSON.stringify(p.name)}`,
-        });
-      }
-      seen.add(p.name);
-    });
+  .superRefine((n, ctx) => {
+    if (n.token !== undefined && n.user !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["token"], message: "use either token or user/pass" });
+    }
+    if ((n.user === undefined) !== (n.pass === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["pass"], message: "user and pass go together" });
+    }
   });
 
+/**
+ * The schema of one fabric choice. The choice is made before validation (by the presence of
+ * `nats`), so that a routes config reports a missing `listen` or `route` in field order with every
+ * other problem, exactly as before the NATS fabric existed.
+ */
+function schemaFor(withNats: boolean) {
+  const routeOnly = z.undefined({
+    error: "is for the built-in routes; remove it when nats is set",
+  });
+  return z
+    .strictObject({
+      serverName: name,
+      clusterName: name.default("local"),
+      listen: withNats ? routeOnly.optional() : endpoint,
+      nats: withNats ? natsSchema : z.undefined(),
+      http: endpoint,
+      peers: z
+        .array(
+          z.strictObject({
+            name,
+            route: withNats ? routeOnly.optional() : endpoint,
+            http: endpoint.optional(),
+          }),
+        )
+        .max(64)
+        .default([]),
+      dataDir: z.string().min(1, "must not be empty"),
+      logLevel: z.enum(LOG_LEVELS).default("info"),
+      sync: z
+        .union([z.literal("always"), z.strictObject({ intervalMs: z.int().min(1).max(60_000) })])
+        .default("always"),
+      timing: timingSchema.default({}),
+      kv: z
+        .strictObject({
+          snapshotEntries: z.int().min(0).default(DEFAULT_SNAPSHOT_ENTRIES),
+          maxValueBytes: z
+            .int()
+            .min(1)
+            .max(512 * 1024)
+            .default(64 * 1024),
+          proposalTimeoutMs: positiveMs.default(10_000),
+        })
+        .prefault({}),
+      client: z
+        .strictObject({
+          host: z
+            .string()
+            .regex(/^(?:[0-9A-Fa-f:.]+|[A-Za-z0-9.-]+)$/, "must be a host name or an IP address")
+            .default(DEFAULT_CLIENT_HOST),
+          port: z.int().min(0).max(65535).default(DEFAULT_CLIENT_PORT),
+          maxPayload: z
+            .int()
+            .min(1024)
+            .max(64 * 1024 * 1024)
+            .default(1024 * 1024),
+          maxControlLine: z.int().min(256).max(65536).default(4096),
+          maxPendingBytes: z
+            .int()
+            .min(64 * 1024)
+            .max(1024 * 1024 * 1024)
+            .default(64 * 1024 * 1024),
+          maxSubscriptions: z.int().min(1).max(1_000_000).default(65_536),
+          maxConnections: z.int().min(1).max(100_000).default(10_000),
+          pingIntervalMs: positiveMs.default(120_000),
+          maxPingsOut: z.int().min(1).max(100).default(2),
+        })
+        .refine((c) => c.maxPendingBytes >= c.maxPayload, {
+          message: "maxPendingBytes must be at least maxPayload",
+          path: ["maxPendingBytes"],
+        })
+        .prefault({}),
+      benchEndpoint: z.boolean().default(false),
+    })
+    .superRefine((c, ctx) => {
+      const seen = new Set<string>([c.serverName]);
+      c.peers.forEach((p, i) => {
+        if (seen.has(p.name)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["peers", i, "name"],
+            message: `duplicate server name ${JSON.stringify(p.name)}`,
+          });
+        }
+        seen.add(p.name);
+      });
+    });
+}
+
+const routesSchema = schemaFor(false);
+const natsFabricSchema = schemaFor(true);
+
 /** The configuration as the user writes it (before defaults), e.g. in the JSON file. */
-export type NodeConfigInput = z.input<typeof schema>;
+export type NodeConfigInput = z.input<typeof routesSchema>;
 
 /** Outcome of {@link parseNodeConfig}: the frozen config, or one readable line per problem. */
 export type ParseConfigResult =
@@ -231,6 +309,9 @@ export type ParseConfigResult =
  * bad input: each problem is one line naming the field (`peers[1].route: ...`).
  */
 export function parseNodeConfig(input: unknown): ParseConfigResult {
+  const withNats =
+    typeof input === "object" && input !== null && (input as { nats?: unknown }).nats !== undefined;
+  const schema = withNats ? natsFabricSchema : routesSchema;
   const result = schema.safeParse(input, {
     // A missing field reads better as "required" than as a type mismatch with undefined.
     error: (issue) =>
@@ -238,10 +319,27 @@ export function parseNodeConfig(input: unknown): ParseConfigResult {
   });
   if (!result.success) return { ok: false, errors: result.error.issues.map(formatIssue) };
   const c = result.data;
+  const fabric: FabricConfig =
+    c.nats === undefined
+      ? // The routes schema requires `listen` whenever `nats` is absent.
+        { kind: "routes", listen: c.listen as Endpoint }
+      : {
+          kind: "nats",
+          nats: {
+            servers: c.nats.servers,
+            user: c.nats.user,
+            pass: c.nats.pass,
+            token: c.nats.token,
+            subjectPrefix: c.nats.subjectPrefix,
+            reconnectWaitMs: c.nats.reconnectWaitMs,
+            connectTimeoutMs: c.nats.connectTimeoutMs,
+          },
+        };
   const config: NodeConfig = deepFreeze({
     serverName: c.serverName,
     clusterName: c.clusterName,
     listen: c.listen,
+    fabric,
     http: c.http,
     peers: c.peers.map((p) => ({ name: p.name, route: p.route, http: p.http })),
     dataDir: c.dataDir,

@@ -7,7 +7,9 @@ export { parseCommandLine, USAGE } from "./cli";
 export type {
   ClientConfig,
   Endpoint,
+  FabricConfig,
   LogLevel,
+  NatsFabricConfig,
   NodeConfig,
   NodeConfigInput,
   ParseConfigResult,
@@ -25,6 +27,14 @@ export {
 } from "./config";
 export type { DataDirLock, LockLogger } from "./data-dir-lock";
 export { acquireDataDirLock, LOCK_FILE_NAME } from "./data-dir-lock";
+export type { NatsFabric, NatsFabricOptions } from "./fabric/nats-fabric";
+export {
+  createNatsFabric,
+  DEFAULT_NATS_CONNECT_TIMEOUT_MS,
+  DEFAULT_NATS_RECONNECT_WAIT_MS,
+} from "./fabric/nats-fabric";
+export type { NodeFabric } from "./fabric/node-fabric";
+export { fabricRoutes, isNatsFabric } from "./fabric/node-fabric";
 export type { KvFailure, KvOutcome, KvServiceContext } from "./kv-service";
 export { FORWARDED_HEADER, keyError, kvGet, kvWrite } from "./kv-service";
 export type { KvCommand, KvEntry, KvResult, KvStateMachine } from "./kv-state-machine";

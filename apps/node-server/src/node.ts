@@ -6,6 +6,9 @@ import { createRaftServer, createRouteFabric } from "@raft/server-integration";
 import type { Endpoint, NodeConfig } from "./config";
 import { formatEndpoint } from "./config";
 import { acquireDataDirLock } from "./data-dir-lock";
+import { createNatsFabric } from "./fabric/nats-fabric";
+import type { NodeFabric } from "./fabric/node-fabric";
+import { isNatsFabric } from "./fabric/node-fabric";
 import type { MonitorServer } from "./http/monitor-server";
 import { startMonitorServer } from "./http/monitor-server";
 import type { NodeContext } from "./http/node-context";
@@ -20,12 +23,13 @@ import { startKvNatsService } from "./nats/kv-nats-service";
 /** A started node. */
 export interface RunningNode {
   readonly server: RaftServer;
-  readonly fabric: RouteFabric;
+  /** The fabric between the nodes: the built-in routes, or the NATS fabric (`config.fabric`). */
+  readonly fabric: NodeFabric;
   readonly kv: RaftGroup<KvCommand, KvResult>;
   /** The bound monitoring address. */
   readonly http: Endpoint;
-  /** The bound route address. */
-  readonly routes: Endpoint;
+  /** The bound route address; `undefined` with the NATS fabric. */
+  readonly routes: Endpoint | undefined;
   /** The bound NATS client address. */
   readonly client: Endpoint;
   /**
@@ -71,13 +75,7 @@ export async function startNode(
     // and it must say so rather than fail later on a port the first one holds.
     const lock = await acquireDataDirLock(config.dataDir, logger);
     cleanups.push(() => lock.release());
-    const fabric = await createRouteFabric({
-      serverName: config.serverName,
-      clusterName: config.clusterName,
-      listen: config.listen,
-      peers: config.peers.map((p) => ({ name: p.name, host: p.route.host, port: p.route.port })),
-      logger: logger.child({ component: "routes" }),
-    });
+    const fabric = await openFabric(config, logger);
     cleanups.push(() => fabric.close());
 
     const server = createRaftServer({
@@ -120,7 +118,8 @@ export async function startNode(
       fabric,
       origin: config.serverName,
       maxPatterns: BRIDGE_MAX_PATTERNS,
-      congested: routesCongested(fabric),
+      // NATS has its own flow control, and the fabric drops while disconnected.
+      ...(isNatsFabric(fabric) ? {} : { congested: routesCongested(fabric) }),
       logger: natsLogger,
     });
     cleanups.push(async () => bridge.close());
@@ -154,7 +153,8 @@ export async function startNode(
     logger.info(
       {
         nodeId: server.nodeId,
-        routes: formatEndpoint(fabric.address()),
+        fabric: config.fabric.kind,
+        routes: isNatsFabric(fabric) ? null : formatEndpoint(fabric.address()),
         http: formatEndpoint(monitor.address),
         nats: formatEndpoint(nats.address),
         dataDir: config.dataDir,
@@ -185,7 +185,7 @@ export async function startNode(
       fabric,
       kv,
       http: monitor.address,
-      routes: fabric.address(),
+      routes: isNatsFabric(fabric) ? undefined : fabric.address(),
       client: nats.address,
       close: () => {
         closing ??= (async () => {
@@ -203,6 +203,34 @@ export async function startNode(
     await undo();
     throw toError(error);
   }
+}
+
+/** Opens the fabric the config chooses: the built-in TCP routes, or an external NATS cluster. */
+async function openFabric(config: NodeConfig, logger: AppLogger): Promise<NodeFabric> {
+  const f = config.fabric;
+  if (f.kind === "nats") {
+    return createNatsFabric({
+      serverName: config.serverName,
+      servers: f.nats.servers,
+      ...(f.nats.user === undefined ? {} : { user: f.nats.user }),
+      ...(f.nats.pass === undefined ? {} : { pass: f.nats.pass }),
+      ...(f.nats.token === undefined ? {} : { token: f.nats.token }),
+      ...(f.nats.subjectPrefix === undefined ? {} : { subjectPrefix: f.nats.subjectPrefix }),
+      reconnectWaitMs: f.nats.reconnectWaitMs,
+      connectTimeoutMs: f.nats.connectTimeoutMs,
+      logger: logger.child({ component: "nats-fabric" }),
+    });
+  }
+  const peers = config.peers.flatMap((p) =>
+    p.route === undefined ? [] : [{ name: p.name, host: p.route.host, port: p.route.port }],
+  );
+  return createRouteFabric({
+    serverName: config.serverName,
+    clusterName: config.clusterName,
+    listen: f.listen,
+    peers,
+    logger: logger.child({ component: "routes" }),
+  });
 }
 
 /**

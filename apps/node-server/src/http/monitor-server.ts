@@ -6,6 +6,8 @@ import { z } from "zod";
 import { LOAD_LIMITS, runLoad } from "../bench-load";
 import type { Endpoint } from "../config";
 import { formatEndpoint } from "../config";
+import type { NodeFabric } from "../fabric/node-fabric";
+import { fabricRoutes, isNatsFabric } from "../fabric/node-fabric";
 import { addPeer, addPeerBody, removePeer } from "./admin-peers";
 import { readBody, sendError, sendJson } from "./http-util";
 import { handleKvGet, handleKvWrite, parseKey } from "./kv-routes";
@@ -184,6 +186,18 @@ function healthz(ctx: NodeContext, res: ServerResponse): void {
   sendJson(res, 200, { status: "ok", ...base });
 }
 
+/** The fabric's kind and counters; over NATS also the connection and the servers configured. */
+function fabricStatus(fabric: NodeFabric): object {
+  if (!isNatsFabric(fabric)) return { kind: "routes", ...fabric.metrics() };
+  return {
+    kind: "nats",
+    ...fabric.metrics(),
+    connected: fabric.isConnected(),
+    server: fabric.connectedServer() ?? null,
+    maxPayload: fabric.maxPayload(),
+  };
+}
+
 function varz(ctx: NodeContext): object {
   const c = ctx.config;
   return {
@@ -198,7 +212,7 @@ function varz(ctx: NodeContext): object {
     memory: process.memoryUsage(),
     /** Microseconds of CPU used since the process started. */
     cpu: process.cpuUsage(),
-    listen: formatEndpoint(c.listen),
+    listen: c.listen === undefined ? null : formatEndpoint(c.listen),
     http: formatEndpoint(c.http),
     client: formatEndpoint(ctx.nats.address),
     nats: ctx.nats.stats(),
@@ -206,11 +220,11 @@ function varz(ctx: NodeContext): object {
     sync: c.sync,
     peers: c.peers.map((p) => ({
       name: p.name,
-      route: formatEndpoint(p.route),
+      route: p.route === undefined ? null : formatEndpoint(p.route),
       http: p.http === undefined ? null : formatEndpoint(p.http),
     })),
-    routes: ctx.fabric.routes(),
-    fabric: ctx.fabric.metrics(),
+    routes: fabricRoutes(ctx.fabric),
+    fabric: fabricStatus(ctx.fabric),
     raft: ctx.server.stats(),
     kv: { keys: ctx.store.size() },
   };

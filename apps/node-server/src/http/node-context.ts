@@ -1,5 +1,6 @@
-import type { RaftGroup, RaftServer, RouteFabric } from "@raft/server-integration";
+import type { RaftGroup, RaftServer } from "@raft/server-integration";
 import type { NodeConfig } from "../config";
+import type { NodeFabric } from "../fabric/node-fabric";
 import type { KvCommand, KvResult, KvStateMachine } from "../kv-state-machine";
 import type { AppLogger } from "../logger";
 import type { ClientListener } from "../nats/client-listener";
@@ -17,7 +18,8 @@ export interface NodeContext {
   /** Wall-clock start time, for `/varz`. */
   readonly startedAt: string;
   readonly server: RaftServer;
-  readonly fabric: RouteFabric;
+  /** The routes or the NATS fabric. */
+  readonly fabric: NodeFabric;
   readonly kv: RaftGroup<KvCommand, KvResult>;
   readonly store: KvStateMachine;
   /** The NATS client listener (for its address and counters). */

@@ -37,6 +37,14 @@ export interface InteropLimits {
   readonly maxPingsOut: number;
 }
 
+/** Options of {@link startNatsServer} beyond the limits. */
+export interface NatsServerOptions {
+  /** A fixed port (to restart a server where its clients expect it); default: a random one. */
+  readonly port?: number;
+  /** Extra lines for its config file (e.g. an `authorization { ... }` block). */
+  readonly extraConfig?: readonly string[];
+}
+
 /** A running real `nats-server` on 127.0.0.1. */
 export interface NatsServerProcess {
   readonly port: number;
@@ -51,14 +59,18 @@ export interface NatsServerProcess {
 
 /**
  * Starts the real `nats-server` on 127.0.0.1 with a random port (`-p -1`; the port is read from the
- * ports file it writes, so there is no race for a "free" port), with `limits` in a config file
+ * ports file it writes, so there is no race for a "free" port) or `options.port`, with `limits`
+ * (and `options.extraConfig`) in a config file
  * inside a fresh temp dir and its log in the same dir. Resolves once the port is known (5 s at
  * most).
  *
  * @throws Error with {@link NATS_SERVER_MISSING} when the executable is not found; an Error naming
  *   its output when it exits or does not report a port in time.
  */
-export async function startNatsServer(limits: InteropLimits): Promise<NatsServerProcess> {
+export async function startNatsServer(
+  limits: InteropLimits,
+  options: NatsServerOptions = {},
+): Promise<NatsServerProcess> {
   const exe = findNatsServer();
   if (exe === undefined) throw new Error(NATS_SERVER_MISSING);
   const dir = await mkdtemp(join(tmpdir(), "nats-interop-"));
@@ -74,6 +86,7 @@ export async function startNatsServer(limits: InteropLimits): Promise<NatsServer
       `max_connections: ${limits.maxConnections}`,
       `ping_interval: "${limits.pingIntervalMs}ms"`,
       `ping_max: ${limits.maxPingsOut}`,
+      ...(options.extraConfig ?? []),
       "",
     ].join("\n"),
   );
@@ -86,7 +99,7 @@ export async function startNatsServer(limits: InteropLimits): Promise<NatsServer
       "-a",
       "127.0.0.1",
       "-p",
-      "-1",
+      String(options.port ?? -1),
       "-n",
       "interop",
       "-l",

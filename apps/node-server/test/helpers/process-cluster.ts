@@ -89,6 +89,11 @@ export interface ClusterOptions {
    * bootstrap); each joiner lists every other node. Default 0.
    */
   readonly joiners?: number;
+  /**
+   * Run the nodes over the NATS fabric against these NATS server URLs instead of the built-in
+   * routes (no `listen`, no `peers[].route`). Default: routes.
+   */
+  readonly natsServers?: readonly string[];
 }
 
 /**
@@ -125,9 +130,12 @@ export class ProcessCluster {
     const founders = nodes.slice(0, nodes.length - (options.joiners ?? 0));
     for (const n of nodes) {
       const listed = founders.includes(n) ? founders : nodes;
+      const nats = options.natsServers;
       const config = {
         serverName: n.name,
-        listen: `127.0.0.1:${n.routePort}`,
+        ...(nats === undefined
+          ? { listen: `127.0.0.1:${n.routePort}` }
+          : { nats: { servers: nats, reconnectWaitMs: 200 } }),
         http: `127.0.0.1:${n.httpPort}`,
         client: { port: n.clientPort },
         dataDir: n.dataDir,
@@ -135,7 +143,7 @@ export class ProcessCluster {
           .filter((p) => p !== n)
           .map((p) => ({
             name: p.name,
-            route: `127.0.0.1:${p.routePort}`,
+            ...(nats === undefined ? { route: `127.0.0.1:${p.routePort}` } : {}),
             http: `127.0.0.1:${p.httpPort}`,
           })),
         timing: FAST_TIMING,
