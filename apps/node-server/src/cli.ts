@@ -16,7 +16,10 @@ HTTP port. Flags override the fields of the JSON config file.
   --http HOST:PORT        monitoring / KV HTTP listener
   --client HOST:PORT      NATS client listener (default 127.0.0.1:4222; port 0 = any free port)
   --peer NAME,ROUTE[,HTTP]  another server (repeatable; replaces the file's peers),
-                          e.g. --peer n2,127.0.0.1:7423,127.0.0.1:8223
+                          e.g. --peer n2,127.0.0.1:7423,127.0.0.1:8223; with the NATS fabric
+                          leave ROUTE empty: --peer n2,,127.0.0.1:8223 (or just --peer n2)
+  --nats URL[,URL...]     run over an external NATS cluster instead of routes (nats.servers;
+                          then no --listen and no peer ROUTE)
   --data-dir DIR          data directory of this server
   --log-level LEVEL       fatal|error|warn|info|debug|trace (default info)
   --sync always|MS        WAL sync: before every acknowledgement (default), or every MS ms
@@ -53,6 +56,7 @@ export async function parseCommandLine(argv: readonly string[]): Promise<CliResu
         http: { type: "string" },
         client: { type: "string" },
         peer: { type: "string", multiple: true },
+        nats: { type: "string" },
         "data-dir": { type: "string" },
         "log-level": { type: "string" },
         sync: { type: "string" },
@@ -101,16 +105,28 @@ export async function parseCommandLine(argv: readonly string[]): Promise<CliResu
       input["client"] = { ...given, host: endpoint.host, port: endpoint.port };
     }
   }
+  const natsServers = str("nats");
+  if (natsServers !== undefined) {
+    const given = typeof input["nats"] === "object" && input["nats"] !== null ? input["nats"] : {};
+    input["nats"] = { ...given, servers: natsServers.split(",").filter((s) => s !== "") };
+  }
+  // Over NATS a peer has no route: `NAME`, `NAME,,HTTP` (an empty ROUTE) are accepted then.
+  const overNats = input["nats"] !== undefined;
   const peers = values["peer"];
   if (Array.isArray(peers)) {
     input["peers"] = peers.map((spec) => {
       const [peerName, route, http, ...rest] = spec.split(",");
-      if (rest.length > 0 || peerName === undefined || route === undefined) {
+      const routeMissing = route === undefined || (overNats && route === "");
+      if (rest.length > 0 || peerName === undefined || (routeMissing && !overNats)) {
         errors.push(
           `--peer ${JSON.stringify(spec)}: expected NAME,ROUTE_HOST:PORT[,HTTP_HOST:PORT]`,
         );
       }
-      return http === undefined ? { name: peerName, route } : { name: peerName, route, http };
+      return {
+        name: peerName,
+        ...(routeMissing ? {} : { route }),
+        ...(http === undefined ? {} : { http }),
+      };
     });
   }
   const sync = str("sync");

@@ -219,7 +219,7 @@ function schemaFor(withNats: boolean) {
       serverName: name,
       clusterName: name.default("local"),
       listen: withNats ? routeOnly.optional() : endpoint,
-      nats: withNats ? natsSchema : z.undefined(),
+      nats: withNats ? natsSchema : z.undefined().optional(),
       http: endpoint,
       peers: z
         .array(
