@@ -3,7 +3,7 @@ import { crc32c } from "./crc32c";
 import type { LogEnd } from "./types";
 
 /**
- * The durable mark (wal-format.md §7): the index and term of the last log record known durable,
+ * The durable mark (wal-format.md §8): the index and term of the last log record known durable,
  * kept in its own small file, away from the records it describes. It is what lets recovery tell
  * "this tail was never synced" (a torn write: forgetting it is safe, nobody was promised it) from
  * "this tail was synced and is gone" (a bit flip in the last round, a misdirected write: the node

@@ -224,7 +224,7 @@ async function openInternal(
 }
 
 /**
- * Loads the durable mark (wal-format.md §7) and compares it with the recovered log. A mark ahead of
+ * Loads the durable mark (wal-format.md §8) and compares it with the recovered log. A mark ahead of
  * the log's end (Raft's up-to-date order) means records that were synced are gone: the
  * `lostTail`. A missing mark file (a new store, or one written before the mark existed) is created
  * from the log's end. A mark file with no valid slot is damage of unknown extent: the lost tail is
@@ -383,7 +383,7 @@ class Store implements GroupStore {
   #writtenThrough = 0;
   /** Term of `#writtenThrough` (0 when unknown: an empty log, or an unreadable header). */
   #writtenThroughTerm = 0;
-  /** The durable mark as last written (wal-format.md §7). */
+  /** The durable mark as last written (wal-format.md §8). */
   #mark: LogEnd;
   #markSeq: number;
   readonly #markFile: DiskFile;

@@ -58,7 +58,7 @@ export interface RecoveryReport {
   /** The possibly torn last write round, cut off; `undefined` if the log ended cleanly. */
   readonly truncatedTail: TruncatedTail | undefined;
   /**
-   * The durable mark (wal-format.md §7) is ahead of the recovered log (Raft's up-to-date order):
+   * The durable mark (wal-format.md §8) is ahead of the recovered log (Raft's up-to-date order):
    * the store had made a log ending at `(index, term)` durable, and records of it are gone. Not a
    * torn write (those were never synced, so never acknowledged) but damage: a bit flip in the last
    * synced round, a misdirected write, a lost file. The Raft layer must act as if it may have
@@ -127,7 +127,7 @@ export interface GroupStore {
   /** Group-commit counters. */
   readonly stats: GroupCommitStats;
   /**
-   * The durable mark: the end of the log last recorded as durable (wal-format.md §7). It moves
+   * The durable mark: the end of the log last recorded as durable (wal-format.md §8). It moves
    * forward once each append round is synced, before the round resolves, and comes down only
    * when `truncateAfter` cuts below it.
    */
