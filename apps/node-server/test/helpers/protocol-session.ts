@@ -85,6 +85,11 @@ export async function runSession(
         lastDataAt = performance.now();
       });
       socket.on("error", (err) => {
+        // A reset or a broken pipe is how a server's close looks when our PING was still in
+        // flight (whether it is a reset depends on timing): it shows as `<closed>` like any
+        // close. Anything else is worth seeing in the transcript.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "ECONNRESET" || code === "EPIPE") return;
         conn.text += `<socket error: ${err.message}>`;
       });
       socket.on("close", () => {
