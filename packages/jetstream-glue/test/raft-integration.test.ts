@@ -1,14 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { nodeIdFromServerName } from "@raft/codec";
-import {
-  createMemoryNetwork,
-  createRaftServer,
-  type MemoryNetwork,
-  type RaftGroup,
-  type RaftServer,
-} from "@raft/server-integration";
+import { type LocalGroup, startLocalGroup } from "@raft/server-integration/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createStreamStateMachine,
@@ -20,11 +13,8 @@ import {
   type StreamStateMachine,
 } from "../src/index";
 
-interface Member {
-  server: RaftServer;
-  group: RaftGroup<StreamCommand, StreamCommandResult>;
-  sm: StreamStateMachine;
-}
+type Group = LocalGroup<StreamCommand, StreamCommandResult, StreamStateMachine>;
+type Member = Group["members"][number];
 
 const NAMES = ["js1", "js2", "js3"];
 const GROUP = "S-R3F-ORDERS01";
@@ -64,38 +54,32 @@ function publish(i: number, headers: Record<string, string> = {}): StreamCommand
 
 /** Byte-identical state: every replica's snapshot encoding. */
 function snapshots(members: readonly Member[]): string[] {
-  return members.map((m) => Buffer.from(encodeStreamSnapshot(m.sm.store)).toString("hex"));
+  return members.map((m) =>
+    Buffer.from(encodeStreamSnapshot(m.stateMachine.store)).toString("hex"),
+  );
 }
 
 describe("the stream state machine in a 3-server RaftServer group", () => {
   let dir: string | undefined;
-  let network: MemoryNetwork | undefined;
-  let members: Member[] = [];
+  let local: Group | undefined;
+  let members: readonly Member[] = [];
   afterEach(async () => {
-    for (const m of members) await m.server.close();
+    await local?.close();
     members = [];
-    network?.close();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   async function boot(bootstrap: boolean): Promise<void> {
-    network = createMemoryNetwork({ delivery: "timers" });
-    const ids = NAMES.map(nodeIdFromServerName);
-    members = [];
-    for (const name of NAMES) {
-      const server = createRaftServer({
-        serverName: name,
-        clusterName: "js",
-        dataDir: join(dir as string, name),
-        fabric: network.createFabric(name),
-        timing: TIMING,
-      });
-      const sm = createStreamStateMachine(CONFIG);
-      const config = { group: GROUP, stateMachine: sm, snapshotPolicy: { entries: 25 } };
-      if (bootstrap) await server.bootstrapRaftNode(config, ids, true);
-      const group = await server.startRaftNode(config);
-      members.push({ server, group, sm });
-    }
+    local = await startLocalGroup({
+      names: NAMES,
+      dataDir: dir as string,
+      group: GROUP,
+      stateMachine: () => createStreamStateMachine(CONFIG),
+      bootstrap,
+      timing: TIMING,
+      snapshotPolicy: { entries: 25 },
+    });
+    members = local.members;
   }
 
   it("applies publishes identically on every replica and recovers them from snapshots", async () => {
@@ -126,25 +110,24 @@ describe("the stream state machine in a 3-server RaftServer group", () => {
 
     // Concurrent proposals: order chosen by the leader; replicas must still agree.
     await Promise.all(Array.from({ length: 40 }, (_, i) => leader.group.propose(publish(100 + i))));
-    const last = leader.sm.store.state().last_seq;
+    const last = leader.stateMachine.store.state().last_seq;
     await waitFor(
-      () => members.every((m) => m.sm.store.state().last_seq === last),
+      () => members.every((m) => m.stateMachine.store.state().last_seq === last),
       10_000,
       "replicated",
     );
     const before = snapshots(members);
     expect(new Set(before).size).toBe(1);
-    expect(leader.sm.store.state()).toMatchObject({ messages: 21, num_subjects: 7 });
+    expect(leader.stateMachine.store.state()).toMatchObject({ messages: 21, num_subjects: 7 });
     expect(leader.group.status().snapshot.taken).toBeGreaterThan(0);
 
     // A full restart restores each replica from its snapshot and replays the rest of the log.
-    for (const m of members) await m.server.close();
-    network?.close();
+    await local?.close();
     await boot(false);
     await waitFor(() => members.some((m) => m.group.isLeader()), 10_000, "leader after restart");
     await Promise.all(members.map((m) => m.group.replayed()));
     await waitFor(
-      () => members.every((m) => m.sm.store.state().last_seq === last),
+      () => members.every((m) => m.stateMachine.store.state().last_seq === last),
       10_000,
       "recovered",
     );

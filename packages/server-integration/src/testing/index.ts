@@ -47,7 +47,13 @@ export {
   kvRegisterModel,
   pairHistory,
 } from "./checkers/index";
-
+// --- A real group in one process ------------------------------------------------------------------
+export type {
+  LocalGroup,
+  LocalGroupOptions,
+  LocalMember,
+} from "./local-group";
+export { startLocalGroup } from "./local-group";
 // --- Simulator ----------------------------------------------------------------------------------
 export type {
   AnySimWorkload,

@@ -1,23 +1,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { nodeIdFromServerName } from "@raft/codec";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  createMemoryNetwork,
-  createRaftServer,
-  type MemoryNetwork,
-  type RaftGroup,
-  type RaftServer,
-} from "../../src/index";
+import { type LocalGroup, startLocalGroup } from "../../src/testing/index";
 import { type AppendCommand, ListStateMachine } from "../helpers/log-state-machine";
 import { FAST_TIMING } from "../helpers/virtual-cluster";
 
-interface RealMember {
-  server: RaftServer;
-  group: RaftGroup<AppendCommand, number>;
-  sm: ListStateMachine;
-}
+type Group = LocalGroup<AppendCommand, number, ListStateMachine>;
+type RealMember = Group["members"][number];
 
 const NAMES = ["r1", "r2", "r3"];
 
@@ -31,36 +21,24 @@ async function waitFor(cond: () => boolean, ms: number, what: string): Promise<v
 
 describe("RaftServer on real files and real time", () => {
   let dir: string | undefined;
-  let network: MemoryNetwork | undefined;
-  let members: RealMember[] = [];
+  let local: Group | undefined;
+  let members: readonly RealMember[] = [];
   afterEach(async () => {
-    for (const m of members) await m.server.close();
+    await local?.close();
     members = [];
-    network?.close();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   async function boot(bootstrap: boolean): Promise<void> {
-    network = createMemoryNetwork({ delivery: "timers" });
-    const ids = NAMES.map(nodeIdFromServerName);
-    members = [];
-    for (const name of NAMES) {
-      // Defaults: node disk, system clock, crypto randomness.
-      const server = createRaftServer({
-        serverName: name,
-        clusterName: "real",
-        dataDir: join(dir as string, name),
-        fabric: network.createFabric(name),
-        timing: FAST_TIMING,
-      });
-      const sm = new ListStateMachine();
-      if (bootstrap) await server.bootstrapRaftNode({ group: "G", stateMachine: sm }, ids, true);
-      const group = await server.startRaftNode<AppendCommand, number>({
-        group: "G",
-        stateMachine: sm,
-      });
-      members.push({ server, group, sm });
-    }
+    // Defaults: node disk, system clock, crypto randomness.
+    local = await startLocalGroup({
+      names: NAMES,
+      dataDir: dir as string,
+      stateMachine: () => new ListStateMachine(),
+      bootstrap,
+      timing: FAST_TIMING,
+    });
+    members = local.members;
   }
 
   it("replicates with fsync, then recovers every applied value after a full restart", async () => {
@@ -72,8 +50,12 @@ describe("RaftServer on real files and real time", () => {
       Array.from({ length: 200 }, (_, i) => leader.group.propose({ value: i })),
     );
     expect(new Set(results).size).toBe(200);
-    await waitFor(() => members.every((m) => m.sm.values.length === 200), 10_000, "replicated");
-    const expected = [...leader.sm.values];
+    await waitFor(
+      () => members.every((m) => m.stateMachine.values.length === 200),
+      10_000,
+      "replicated",
+    );
+    const expected = [...leader.stateMachine.values];
     const status = leader.group.status();
     expect(status.wal.syncs).toBeGreaterThan(0);
     expect(status.peers).toHaveLength(3);
@@ -82,11 +64,14 @@ describe("RaftServer on real files and real time", () => {
     expect(self?.serverName).toBe(leader.server.serverName);
     expect(status.peers.filter((p) => p.serverName === undefined)).toHaveLength(2);
 
-    for (const m of members) await m.server.close();
-    network?.close();
+    await local?.close();
     await boot(false);
     await waitFor(() => members.some((m) => m.group.isLeader()), 10_000, "leader after restart");
-    await waitFor(() => members.every((m) => m.sm.values.length === 200), 10_000, "recovered");
-    for (const m of members) expect(m.sm.values).toEqual(expected);
+    await waitFor(
+      () => members.every((m) => m.stateMachine.values.length === 200),
+      10_000,
+      "recovered",
+    );
+    for (const m of members) expect(m.stateMachine.values).toEqual(expected);
   });
 });
