@@ -27,7 +27,12 @@ export type JetStreamErrorCode =
   | "WRONG_LAST_SEQUENCE"
   /** `Nats-Expected-Last-Msg-Id` does not match the last message id of the stream. */
   | "WRONG_LAST_MSG_ID"
-  /** `deleteMsg` of a sequence the stream does not hold. */
+  /** `deleteMsg` of a sequence the stream does not hold (nats-server: 400 / 10043). */
+  | "SEQUENCE_NOT_FOUND"
+  /**
+   * A purge that compacts to a sequence at most `last_seq` that the stream does not hold
+   * (nats-server 2.9.10 answers its general stream error, 500 / 10051, "no message found").
+   */
   | "NO_MESSAGE"
   /** A purge request that is not well formed (both `seq` and `keep`, a bad filter, ...). */
   | "BAD_PURGE";
@@ -45,6 +50,7 @@ export const JETSTREAM_ERROR_CODES: readonly JetStreamErrorCode[] = [
   "STREAM_MISMATCH",
   "WRONG_LAST_SEQUENCE",
   "WRONG_LAST_MSG_ID",
+  "SEQUENCE_NOT_FOUND",
   "NO_MESSAGE",
   "BAD_PURGE",
 ];
@@ -75,7 +81,8 @@ const API_CODES: Readonly<Record<JetStreamErrorCode, readonly [number, number]>>
   STREAM_MISMATCH: [400, 10060],
   WRONG_LAST_SEQUENCE: [400, 10071],
   WRONG_LAST_MSG_ID: [400, 10070],
-  NO_MESSAGE: [404, 10037],
+  SEQUENCE_NOT_FOUND: [400, 10043],
+  NO_MESSAGE: [500, 10051],
   BAD_PURGE: [400, 10003],
 };
 

@@ -81,14 +81,15 @@ const EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence";
 const EXPECTED_LAST_MSG_ID = "Nats-Expected-Last-Msg-Id";
 const MSG_ID = "Nats-Msg-Id";
 
+/**
+ * An expected-sequence header as nats-server 2.9.10 reads it: absent or empty = no expectation;
+ * anything but plain decimal digits (a sign, spaces, letters) or a number past 2^53 can never equal
+ * a sequence (nats-server parses it as the largest uint64), so it gives `NaN` and always mismatches.
+ */
 function expectedSeq(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  // NATS reads a missing or unparsable number as "no expectation"; we refuse it instead so that
-  // a client bug does not silently skip the check.
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw new JetStreamError("BAD_HEADERS", `invalid expected sequence ${JSON.stringify(value)}`);
-  }
-  return Number(value);
+  if (value === undefined || value === "") return undefined;
+  const n = Number(value);
+  return /^\d+$/.test(value) && Number.isSafeInteger(n) ? n : Number.NaN;
 }
 
 /**
@@ -207,13 +208,16 @@ export class StreamStore {
 
   /**
    * Stores a message at `now` (ms), after expiring messages older than `max_age` and forgetting
-   * message ids older than `duplicate_window`. In order: the subject must match the stream; a
-   * `Nats-Msg-Id` seen within the window returns the original sequence as a duplicate; then the
-   * `Nats-Expected-Stream`, `-Last-Sequence`, `-Last-Subject-Sequence` and `-Last-Msg-Id` headers
-   * are checked, then `max_msg_size` (headers + data), then, with discard `new`, `max_msgs` and
-   * `max_bytes` (waived when the subject is at `max_msgs_per_subject`, since storing then drops
-   * that subject's oldest). After storing, the per-subject limit drops the subject's oldest and,
-   * with discard `old`, `max_msgs` and `max_bytes` drop the stream's oldest.
+   * message ids older than `duplicate_window`. In nats-server 2.9.10's order: the subject must
+   * match the stream; `Nats-Expected-Stream`; a `Nats-Msg-Id` seen within the window returns the
+   * original sequence as a duplicate; then `Nats-Expected-Last-Subject-Sequence`, `-Last-Sequence`
+   * and `-Last-Msg-Id` (an empty value is no expectation; a non-numeric sequence never matches);
+   * then `max_msg_size` (headers + data); then, with discard `new`, `max_msgs` (waived when the
+   * subject is at `max_msgs_per_subject`, since storing then drops that subject's oldest) and
+   * `max_bytes` (refused when `bytes` + headers + data ≥ `max_bytes`; at the per-subject limit
+   * only when that subject's oldest is smaller than headers + data). After storing, the
+   * per-subject limit drops the subject's oldest, and `max_msgs` and `max_bytes` drop the
+   * stream's oldest (with discard `new` too: the check above lets a message overshoot).
    *
    * On a thrown error nothing was stored (expiry at `now` may still have happened).
    *
@@ -231,14 +235,18 @@ export class StreamStore {
       );
     }
     const block = parseHeaderBlock(headers);
+    // nats-server checks the expected stream even before de-duplication.
+    const stream = headerValue(block, EXPECTED_STREAM);
+    if (stream !== undefined && stream !== "" && stream !== this.config.name) {
+      throw new JetStreamError("STREAM_MISMATCH", "expected stream does not match");
+    }
     const msgId = headerValue(block, MSG_ID) ?? "";
     if (msgId !== "") {
       const seen = this.#dedupe.get(msgId);
       if (seen !== undefined) return { seq: seen.seq, duplicate: true };
     }
     this.#checkExpected(subject, (key) => headerValue(block, key));
-    const size = messageSize(subject, headers, data);
-    this.#checkLimits(subject, headers.length + data.length, size);
+    this.#checkLimits(subject, headers.length + data.length);
 
     const seq = this.#lastSeq + 1;
     if (this.#messages.size === 0) this.#first = seq;
@@ -264,20 +272,28 @@ export class StreamStore {
   /**
    * Removes message `seq`.
    *
-   * @throws JetStreamError NO_MESSAGE when the message is not held.
+   * @throws JetStreamError SEQUENCE_NOT_FOUND when the message is not held.
    */
   deleteMsg(seq: number): void {
-    if (!this.#remove(seq)) throw new JetStreamError("NO_MESSAGE", "no message found");
+    if (!this.#remove(seq)) {
+      throw new JetStreamError("SEQUENCE_NOT_FOUND", `sequence ${seq} not found`);
+    }
   }
 
   /**
-   * Removes messages: all of them, those matching `filter`, those below `seq`, or all but the
-   * newest `keep` (of those matching `filter`). Without `filter`, a `seq` above `last_seq + 1`
-   * moves `last_seq` to `seq - 1` (NATS's compact), so the next message gets `seq`.
-   * Returns how many messages were removed.
+   * Removes messages, as nats-server 2.9.10's memory store does. Returns how many it removed.
    *
-   * @throws JetStreamError BAD_PURGE for `seq` with `keep`, a non-positive-integer `seq` or
-   *   `keep`, or a filter that is not a valid subject pattern.
+   * Without `filter` (or with `>`): `{}`, `seq` 0 or 1 remove everything; `seq` > 1 removes every
+   * message below `seq` (a compaction: `seq` must be held when it is at most `last_seq`; above
+   * `last_seq` everything goes and `last_seq` becomes `seq - 1`, so the next message gets `seq`);
+   * `keep` < messages compacts to `last_seq - keep + 1` (by sequence number, so with gaps fewer
+   * than `keep` may stay, and that sequence must be held); `keep` ≥ messages removes nothing.
+   * With `filter`: only matching messages; `seq` > 1 those below `seq`, `seq` 0 or 1 all of them;
+   * `keep` all but the newest `keep`.
+   *
+   * @throws JetStreamError BAD_PURGE for `seq` with `keep`, a non-integer or negative `seq` or
+   *   `keep`, or a filter that is not a valid subject pattern; NO_MESSAGE when a compaction's
+   *   sequence is at most `last_seq` and not held (nothing is removed then).
    */
   purge(request: PurgeRequest): number {
     const { filter, seq, keep } = request;
@@ -295,17 +311,36 @@ export class StreamStore {
     if (filter !== undefined && !isValidPattern(filter)) {
       throw new JetStreamError("BAD_PURGE", `invalid purge filter ${JSON.stringify(filter)}`);
     }
+    const below = seq ?? 0;
+    const kept = keep ?? 0;
+    if (filter === undefined || filter === ">") {
+      if (below > 1) return this.#compact(below);
+      if (kept === 0) return this.#compact(this.#lastSeq + 1);
+      if (kept >= this.#messages.size) return 0;
+      return this.#compact(this.#lastSeq - kept + 1);
+    }
     const matching = this.#matching(filter);
     let victims = matching;
-    if (seq !== undefined && seq > 0) victims = matching.filter((s) => s < seq);
-    else if (keep !== undefined && keep > 0) victims = matching.slice(0, -keep);
+    if (below > 1) victims = matching.filter((s) => s < below);
+    else if (kept > 0) victims = matching.slice(0, Math.max(0, matching.length - kept));
     for (const victim of victims) this.#remove(victim);
-    if (filter === undefined && seq !== undefined && seq > this.#lastSeq + 1) {
-      this.#lastSeq = seq - 1;
-      this.#first = seq;
-    }
-    if (this.#messages.size === 0) this.#first = this.#lastSeq + 1;
     return victims.length;
+  }
+
+  /** Removes every message below `seq` (see `purge`). */
+  #compact(seq: number): number {
+    if (seq <= this.#lastSeq && !this.#messages.has(seq)) {
+      throw new JetStreamError("NO_MESSAGE", "no message found");
+    }
+    let removed = 0;
+    for (const victim of [...this.messages()]) {
+      if (victim.seq >= seq) break;
+      this.#remove(victim.seq);
+      removed++;
+    }
+    if (seq > this.#lastSeq + 1) this.#lastSeq = seq - 1;
+    if (this.#messages.size === 0) this.#first = this.#lastSeq + 1;
+    return removed;
   }
 
   /** Held sequences whose subject matches `filter` (all when absent), ascending. */
@@ -320,14 +355,7 @@ export class StreamStore {
   }
 
   #checkExpected(subject: string, header: (key: string) => string | undefined): void {
-    const stream = header(EXPECTED_STREAM);
-    if (stream !== undefined && stream !== this.config.name) {
-      throw new JetStreamError("STREAM_MISMATCH", "expected stream does not match");
-    }
-    const lastSeq = expectedSeq(header(EXPECTED_LAST_SEQ));
-    if (lastSeq !== undefined && lastSeq !== this.#lastSeq) {
-      throw new JetStreamError("WRONG_LAST_SEQUENCE", `wrong last sequence: ${this.#lastSeq}`);
-    }
+    // nats-server 2.9.10's order: the subject's last sequence, then the stream's, then the msg id.
     const lastSubjectSeq = expectedSeq(header(EXPECTED_LAST_SUBJECT_SEQ));
     if (lastSubjectSeq !== undefined) {
       const actual = this.#subjects.get(subject)?.last() ?? 0;
@@ -335,13 +363,17 @@ export class StreamStore {
         throw new JetStreamError("WRONG_LAST_SEQUENCE", `wrong last sequence: ${actual}`);
       }
     }
+    const lastSeq = expectedSeq(header(EXPECTED_LAST_SEQ));
+    if (lastSeq !== undefined && lastSeq !== this.#lastSeq) {
+      throw new JetStreamError("WRONG_LAST_SEQUENCE", `wrong last sequence: ${this.#lastSeq}`);
+    }
     const lastMsgId = header(EXPECTED_LAST_MSG_ID);
-    if (lastMsgId !== undefined && lastMsgId !== this.#lastMsgId) {
+    if (lastMsgId !== undefined && lastMsgId !== "" && lastMsgId !== this.#lastMsgId) {
       throw new JetStreamError("WRONG_LAST_MSG_ID", `wrong last msg ID: ${this.#lastMsgId}`);
     }
   }
 
-  #checkLimits(subject: string, payload: number, size: number): void {
+  #checkLimits(subject: string, payload: number): void {
     const config = this.config;
     if (config.max_msg_size > 0 && payload > config.max_msg_size) {
       throw new JetStreamError("MESSAGE_TOO_LARGE", "message size exceeds maximum allowed");
@@ -355,9 +387,13 @@ export class StreamStore {
     if (config.max_msgs > 0 && this.#messages.size >= config.max_msgs && !replaces) {
       throw new JetStreamError("MAX_MSGS", "maximum messages exceeded");
     }
-    if (config.max_bytes > 0) {
-      const dropped = replaces ? (this.#sizeOf(list?.first()) ?? 0) : 0;
-      if (this.#bytes + size - dropped > config.max_bytes) {
+    // nats-server 2.9.10's memory store compares the current bytes plus only the new message's
+    // header + data bytes, refusing at `>=`; the message may then overshoot, and the oldest
+    // messages go (below). At the per-subject limit it refuses only when the subject's oldest
+    // (whole size) is smaller than the new header + data.
+    if (config.max_bytes > 0 && this.#bytes + payload >= config.max_bytes) {
+      const oldest = replaces ? this.#sizeOf(list?.first()) : undefined;
+      if (oldest === undefined || oldest < payload) {
         throw new JetStreamError("MAX_BYTES", "maximum bytes exceeded");
       }
     }
@@ -370,7 +406,7 @@ export class StreamStore {
     while (perSubject > 0 && list !== undefined && list.size > perSubject) {
       this.#remove(list.first() ?? 0);
     }
-    if (config.discard !== "old") return;
+    // Applies with discard `new` too: the `max_bytes` check there lets a message overshoot.
     while (config.max_msgs > 0 && this.#messages.size > config.max_msgs) {
       this.#remove(this.#first);
     }

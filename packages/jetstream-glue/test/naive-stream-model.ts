@@ -111,7 +111,7 @@ export class NaiveStream {
       case "delete": {
         const seq = c["seq"] as number;
         const index = this.msgs.findIndex((m) => m.seq === seq);
-        if (index < 0) throw new Refusal("NO_MESSAGE", "no message found");
+        if (index < 0) throw new Refusal("SEQUENCE_NOT_FOUND", `sequence ${seq} not found`);
         this.msgs.splice(index, 1);
         return { success: true };
       }
@@ -131,17 +131,30 @@ export class NaiveStream {
     if (seq !== undefined && keep !== undefined) {
       throw new Refusal("BAD_PURGE", "can not specify both sequence and keep");
     }
-    const matching = this.msgs.filter(
-      (m) => filter === undefined || tokensMatch(filter, m.subject),
-    );
-    let victims = matching;
-    if (seq !== undefined && seq > 0) victims = matching.filter((m) => m.seq < seq);
-    else if (keep !== undefined && keep > 0) {
-      victims = matching.slice(0, Math.max(0, matching.length - keep));
+    const below = seq ?? 0;
+    const kept = keep ?? 0;
+    if (filter === undefined || filter === ">") {
+      // nats-server 2.9.10: everything, or a compaction to a sequence.
+      let to = this.lastSeq + 1;
+      if (below > 1) to = below;
+      else if (kept > 0) {
+        if (kept >= this.msgs.length) return 0;
+        to = this.lastSeq - kept + 1;
+      }
+      if (to <= this.lastSeq && !this.msgs.some((m) => m.seq === to)) {
+        throw new Refusal("NO_MESSAGE", "no message found");
+      }
+      const before = this.msgs.length;
+      this.msgs = this.msgs.filter((m) => m.seq >= to);
+      if (to > this.lastSeq + 1) this.lastSeq = to - 1;
+      return before - this.msgs.length;
     }
+    const matching = this.msgs.filter((m) => tokensMatch(filter, m.subject));
+    let victims = matching;
+    if (below > 1) victims = matching.filter((m) => m.seq < below);
+    else if (kept > 0) victims = matching.slice(0, Math.max(0, matching.length - kept));
     const gone = new Set(victims.map((m) => m.seq));
     this.msgs = this.msgs.filter((m) => !gone.has(m.seq));
-    if (filter === undefined && seq !== undefined && seq > this.lastSeq + 1) this.lastSeq = seq - 1;
     return victims.length;
   }
 
@@ -163,24 +176,26 @@ export class NaiveStream {
       throw new Refusal("BAD_HEADERS", (error as Error).message);
     }
     const h = (key: string): string | undefined => headerValue(block, key);
+    const expStream = h("Nats-Expected-Stream");
+    if (expStream !== undefined && expStream !== "" && expStream !== name) {
+      throw new Refusal("STREAM_MISMATCH", "expected stream does not match");
+    }
     const msgId = h("Nats-Msg-Id") ?? "";
     const dup = this.dedupe.find((d) => d.id === msgId);
     if (msgId !== "" && dup !== undefined) return { stream: name, seq: dup.seq, duplicate: true };
-    const expStream = h("Nats-Expected-Stream");
-    if (expStream !== undefined && expStream !== name) {
-      throw new Refusal("STREAM_MISMATCH", "expected stream does not match");
-    }
-    const expLast = h("Nats-Expected-Last-Sequence");
-    if (expLast !== undefined && Number(expLast) !== this.lastSeq) {
-      throw new Refusal("WRONG_LAST_SEQUENCE", `wrong last sequence: ${this.lastSeq}`);
-    }
+    // Empty: no expectation; anything but digits never matches.
+    const seqOf = (v: string): number => (/^[0-9]+$/.test(v) ? Number(v) : -1);
     const expSubj = h("Nats-Expected-Last-Subject-Sequence");
     const subjLast = this.lastBySubject(subject)?.seq ?? 0;
-    if (expSubj !== undefined && Number(expSubj) !== subjLast) {
+    if (expSubj !== undefined && expSubj !== "" && seqOf(expSubj) !== subjLast) {
       throw new Refusal("WRONG_LAST_SEQUENCE", `wrong last sequence: ${subjLast}`);
     }
+    const expLast = h("Nats-Expected-Last-Sequence");
+    if (expLast !== undefined && expLast !== "" && seqOf(expLast) !== this.lastSeq) {
+      throw new Refusal("WRONG_LAST_SEQUENCE", `wrong last sequence: ${this.lastSeq}`);
+    }
     const expId = h("Nats-Expected-Last-Msg-Id");
-    if (expId !== undefined && expId !== this.lastMsgId) {
+    if (expId !== undefined && expId !== "" && expId !== this.lastMsgId) {
       throw new Refusal("WRONG_LAST_MSG_ID", `wrong last msg ID: ${this.lastMsgId}`);
     }
     const cfg = this.config;
@@ -196,8 +211,13 @@ export class NaiveStream {
         throw new Refusal("MAX_MSGS", "maximum messages exceeded");
       }
       const total = this.msgs.reduce((sum, m) => sum + size(m), 0);
-      const freed = replaces && sameSubject[0] !== undefined ? size(sameSubject[0]) : 0;
-      if (cfg.max_bytes > 0 && total + size(msg) - freed > cfg.max_bytes) {
+      const payload = headers.length + data.length;
+      const oldest = replaces ? sameSubject[0] : undefined;
+      if (
+        cfg.max_bytes > 0 &&
+        total + payload >= cfg.max_bytes &&
+        (oldest === undefined || size(oldest) < payload)
+      ) {
         throw new Refusal("MAX_BYTES", "maximum bytes exceeded");
       }
     }
@@ -213,12 +233,10 @@ export class NaiveStream {
       const drop = new Set(mine.slice(0, -cfg.max_msgs_per_subject).map((m) => m.seq));
       this.msgs = this.msgs.filter((m) => !drop.has(m.seq));
     }
-    if (cfg.discard === "old") {
-      if (cfg.max_msgs > 0)
-        this.msgs = this.msgs.slice(Math.max(0, this.msgs.length - cfg.max_msgs));
-      while (cfg.max_bytes > 0 && this.msgs.reduce((s, m) => s + size(m), 0) > cfg.max_bytes) {
-        this.msgs.shift();
-      }
+    // With either discard policy (discard new may overshoot max_bytes by one message).
+    if (cfg.max_msgs > 0) this.msgs = this.msgs.slice(Math.max(0, this.msgs.length - cfg.max_msgs));
+    while (cfg.max_bytes > 0 && this.msgs.reduce((s, m) => s + size(m), 0) > cfg.max_bytes) {
+      this.msgs.shift();
     }
     return { stream: name, seq: msg.seq };
   }

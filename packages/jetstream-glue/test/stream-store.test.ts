@@ -222,11 +222,72 @@ describe("StreamStore", () => {
     expect(refusal(() => storeOf().purge({ filter: "a..b" })).code).toBe("BAD_PURGE");
   });
 
-  it("answers 'no message found' to deleting a missing message", () => {
+  it("answers 'sequence N not found' to deleting a missing message", () => {
     expect(refusal(() => storeOf().deleteMsg(1))).toEqual({
-      code: "NO_MESSAGE",
-      message: "no message found",
+      code: "SEQUENCE_NOT_FOUND",
+      message: "sequence 1 not found",
     });
+  });
+
+  it("refuses with discard new when bytes + header + data reach max_bytes, as nats-server", () => {
+    // "orders.a" + 5 bytes of data counts 29 bytes; the check adds only the 5 bytes, at >=.
+    const store = storeOf({ max_bytes: 34, discard: "new" });
+    pub(store, "orders.a", 1, {}, "12345");
+    expect(refusal(() => pub(store, "orders.a", 2, {}, "12345")).code).toBe("MAX_BYTES");
+    expect(pub(store, "orders.a", 3, {}, "1234").seq).toBe(2);
+    // 29 + 28 > 34: the accepted message overshoots and the oldest goes.
+    expect(store.state()).toMatchObject({ messages: 1, bytes: 28, first_seq: 2 });
+  });
+
+  it("ignores empty expected-* values and never matches a non-numeric expected sequence", () => {
+    const store = storeOf();
+    pub(store, "orders.a", 1, { "Nats-Msg-Id": "m1" });
+    for (const key of [
+      "Nats-Expected-Stream",
+      "Nats-Expected-Last-Sequence",
+      "Nats-Expected-Last-Subject-Sequence",
+      "Nats-Expected-Last-Msg-Id",
+    ]) {
+      expect(pub(store, "orders.b", 2, { [key]: "" }).duplicate).toBe(false);
+    }
+    for (const bad of ["abc", "-1", "+1", "5x", "18446744073709551615"]) {
+      expect(
+        refusal(() => pub(store, "orders.a", 3, { "Nats-Expected-Last-Sequence": bad })),
+      ).toEqual({
+        code: "WRONG_LAST_SEQUENCE",
+        message: "wrong last sequence: 5",
+      });
+    }
+  });
+
+  it("checks Nats-Expected-Stream before duplicates, and the subject's sequence first", () => {
+    const store = storeOf();
+    pub(store, "orders.a", 1, { "Nats-Msg-Id": "m1" });
+    pub(store, "orders.b", 2);
+    expect(
+      refusal(() => pub(store, "orders.a", 3, { "Nats-Msg-Id": "m1", "Nats-Expected-Stream": "X" }))
+        .code,
+    ).toBe("STREAM_MISMATCH");
+    expect(
+      refusal(() =>
+        pub(store, "orders.a", 4, {
+          "Nats-Expected-Last-Subject-Sequence": "9",
+          "Nats-Expected-Last-Sequence": "9",
+        }),
+      ).message,
+    ).toBe("wrong last sequence: 1");
+  });
+
+  it("purges by compaction: seq 1 is everything, a missing seq is refused, keep counts sequences", () => {
+    const store = storeOf();
+    for (let i = 1; i <= 6; i++) pub(store, "orders.a", i);
+    store.deleteMsg(5);
+    expect(refusal(() => store.purge({ seq: 5 })).code).toBe("NO_MESSAGE");
+    expect(refusal(() => store.purge({ keep: 2 })).code).toBe("NO_MESSAGE");
+    expect(store.purge({ keep: 3 })).toBe(3);
+    expect(store.state()).toMatchObject({ messages: 2, first_seq: 4 });
+    expect(store.purge({ seq: 1 })).toBe(2);
+    expect(store.state()).toMatchObject({ messages: 0, first_seq: 7, last_seq: 6 });
   });
 
   it("finds the last message of a wildcard subject", () => {
