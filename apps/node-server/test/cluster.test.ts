@@ -178,6 +178,10 @@ describe("node-server cluster (3 real processes)", () => {
     expect(text).toContain('raft_group_is_leader{group="kv"} 1');
     expect(text).toContain("raft_fabric_connections 2");
     expect(declared.get("raft_wal_syncs_total")).toBe("counter");
+    expect(declared.get("raft_wal_mark_syncs_total")).toBe("counter");
+    // Every append round also wrote the durable mark (ADR 0006).
+    const markSyncs = /raft_wal_mark_syncs_total\{group="kv"\} (\d+)/.exec(text)?.[1];
+    expect(Number(markSyncs)).toBeGreaterThan(0);
   });
 
   it("elects a new leader after SIGKILL of the leader and loses no acknowledged write", async () => {

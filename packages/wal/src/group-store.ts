@@ -389,7 +389,7 @@ class Store implements GroupStore {
   readonly #markFile: DiskFile;
   #dirty = false;
   #appendsSinceSync = 0;
-  readonly #stats = { syncs: 0, appends: 0, records: 0, maxAppendsPerSync: 0 };
+  readonly #stats = { syncs: 0, markSyncs: 0, appends: 0, records: 0, maxAppendsPerSync: 0 };
   readonly #histogram: number[] = [];
   // The queue of disk work.
   readonly #queue: Op[] = [];
@@ -1034,6 +1034,7 @@ class Store implements GroupStore {
     this.#mark = end;
     await this.#markFile.write(encodeMark({ seq, ...end }), (seq % 2) * MARK_SLOT_BYTES);
     await this.#markFile.datasync();
+    this.#stats.markSyncs++;
   }
 
   #noteSync(covered: number): void {

@@ -83,6 +83,11 @@ export interface RecoveryReport {
 export interface GroupCommitStats {
   /** fdatasync calls on log segments. */
   readonly syncs: number;
+  /**
+   * Writes of the durable mark, each with its own fdatasync (wal-format.md §8): about one per
+   * append round under the default sync policy, after the round's segment sync.
+   */
+  readonly markSyncs: number;
   /** `append` calls that wrote at least one record. */
   readonly appends: number;
   /** Records written. */

@@ -138,6 +138,8 @@ describe("GroupStore", () => {
     expect(stats.records).toBe(50);
     // All 50 calls arrive before the worker's next turn and share one write and one sync.
     expect(stats.syncs).toBe(1);
+    // And one durable-mark write after that sync, before any of them resolved.
+    expect(stats.markSyncs).toBe(1);
     expect(stats.maxAppendsPerSync).toBe(50);
     expect(stats.histogram).toEqual([0, 0, 0, 0, 0, 1]);
     // A call made after the worker took a round goes into the next round.
@@ -146,6 +148,7 @@ describe("GroupStore", () => {
     const second = store.append(records(52, 52));
     await Promise.all([first, second]);
     expect(store.stats.syncs).toBe(3);
+    expect(store.stats.markSyncs).toBe(3);
   });
 
   it("serves reads of appends that are not yet durable", async () => {

@@ -123,8 +123,14 @@ export function renderMetrics(ctx: NodeContext, httpCounters: ReadonlyMap<string
   w.family(
     "raft_wal_syncs_total",
     "counter",
-    "fdatasync calls on the WAL.",
+    "fdatasync calls on the WAL's log segments.",
     per((g) => g.wal.syncs),
+  );
+  w.family(
+    "raft_wal_mark_syncs_total",
+    "counter",
+    "Durable-mark writes, each with its own fdatasync (about one per append round).",
+    per((g) => g.wal.markSyncs),
   );
   w.family(
     "raft_wal_appends_total",

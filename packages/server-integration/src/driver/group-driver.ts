@@ -416,6 +416,7 @@ export class GroupDriver<TCommand, TResult> implements RaftGroup<TCommand, TResu
         lastIndex: walLast,
         sizeBytes: walBytes,
         syncs: st.syncs,
+        markSyncs: st.markSyncs,
         appends: st.appends,
         records: st.records,
         appendsPerSync: st.syncs === 0 ? 0 : st.appends / st.syncs,

@@ -156,6 +156,8 @@ export interface WalStatus {
   readonly sizeBytes: number;
   /** fdatasync calls on log segments since open. */
   readonly syncs: number;
+  /** Durable-mark writes (each with its own fdatasync) since open: about one per append round. */
+  readonly markSyncs: number;
   /** Append calls since open. */
   readonly appends: number;
   readonly records: number;
