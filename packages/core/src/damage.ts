@@ -1,5 +1,5 @@
-import { type AppendEntry, catchupSubject, newInbox } from "@raft/codec";
-import { sendResponse } from "./follower";
+import type { AppendEntry } from "@raft/codec";
+import { openCatchup, sendResponse } from "./follower";
 import type { RaftCore } from "./node";
 import { isSnapshotMessage } from "./snapshot";
 import type { DamagedRecord, SnapshotRecord } from "./types";
@@ -94,16 +94,7 @@ export function forgetDamageAbove(node: RaftCore, index: number): void {
 export function requestRepair(node: RaftCore, ae: AppendEntry, reply: string): void {
   if (node.catchup !== undefined || reply === "") return;
   const prev = firstDamaged(node) - 1;
-  const subject = catchupSubject(newInbox(node.random));
-  node.catchup = {
-    subject,
-    cterm: ae.pterm,
-    cindex: ae.pindex,
-    progressAt: node.now,
-    progressIndex: node.log.lastIndex,
-    repair: true,
-  };
-  node.out.subscribe.push(subject);
+  const subject = openCatchup(node, ae, true);
   const term = node.log.term(prev) ?? 0;
   sendResponse(node, reply, { term, index: prev, peer: node.id, success: false }, subject);
 }

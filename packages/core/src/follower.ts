@@ -202,8 +202,11 @@ function replaceInPlace(node: RaftCore, after: number): void {
   node.deferredSuffix = suffix;
 }
 
-function startCatchup(node: RaftCore, ae: AppendEntry, reply: string): void {
-  node.cancelCatchup();
+/**
+ * Opens a catchup inbox towards the position `ae` announces and subscribes to it; returns its
+ * subject. `repair`: the catchup refetches damaged records (damage.ts) rather than missing ones.
+ */
+export function openCatchup(node: RaftCore, ae: AppendEntry, repair: boolean): string {
   const subject = catchupSubject(newInbox(node.random));
   node.catchup = {
     subject,
@@ -211,8 +214,15 @@ function startCatchup(node: RaftCore, ae: AppendEntry, reply: string): void {
     cindex: ae.pindex,
     progressAt: node.now,
     progressIndex: node.log.lastIndex,
+    ...(repair ? { repair: true } : {}),
   };
   node.out.subscribe.push(subject);
+  return subject;
+}
+
+function startCatchup(node: RaftCore, ae: AppendEntry, reply: string): void {
+  node.cancelCatchup();
+  const subject = openCatchup(node, ae, false);
   sendResponse(
     node,
     reply,
