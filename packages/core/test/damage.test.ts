@@ -71,6 +71,20 @@ function flush(node: RaftNode, storage: MemoryStorage): ReturnType<RaftNode["rea
   return out;
 }
 
+function voteFor(
+  node: RaftNode,
+  storage: MemoryStorage,
+  request: { term: number; lastTerm: number; lastIndex: number },
+): boolean | undefined {
+  node.step({
+    subject: node.subjects.vote,
+    reply: "$NRG.R.CAND",
+    frame: { kind: "voteRequest", request: { ...request, candidate: N3 } },
+  });
+  const votes = flush(node, storage).flatMap((r) => frames(r.messages, "voteResponse"));
+  return votes[0]?.response.granted;
+}
+
 describe("local damage: protocol-aware recovery (reliability-plan §4)", () => {
   it("never truncates for damage, stops delivering before it, and does not campaign", () => {
     const { node, storage } = damagedFollower(true);
@@ -88,16 +102,7 @@ describe("local damage: protocol-aware recovery (reliability-plan §4)", () => {
     for (const headers of [true, false]) {
       const { node, storage } = damagedFollower(headers);
       flush(node, storage);
-      node.step({
-        subject: node.subjects.vote,
-        reply: "$NRG.R.CAND",
-        frame: {
-          kind: "voteRequest",
-          request: { term: 2, lastTerm: 1, lastIndex: 5, candidate: N3 },
-        },
-      });
-      const votes = flush(node, storage).flatMap((r) => frames(r.messages, "voteResponse"));
-      expect(votes[0]?.response.granted).toBe(headers);
+      expect(voteFor(node, storage, { term: 2, lastTerm: 1, lastIndex: 5 })).toBe(headers);
     }
   });
 
@@ -105,16 +110,7 @@ describe("local damage: protocol-aware recovery (reliability-plan §4)", () => {
     // Only index 2 lost its header; index 3 is readable and says pterm 1: votes are granted.
     const { node, storage } = damagedFollower(false, true, [2]);
     flush(node, storage);
-    node.step({
-      subject: node.subjects.vote,
-      reply: "$NRG.R.CAND",
-      frame: {
-        kind: "voteRequest",
-        request: { term: 2, lastTerm: 1, lastIndex: 5, candidate: N3 },
-      },
-    });
-    const votes = flush(node, storage).flatMap((r) => frames(r.messages, "voteResponse"));
-    expect(votes[0]?.response.granted).toBe(true);
+    expect(voteFor(node, storage, { term: 2, lastTerm: 1, lastIndex: 5 })).toBe(true);
   });
 
   it("asks the leader for the damaged records and overwrites them in place", () => {
@@ -216,20 +212,6 @@ function lostTailFollower(
   const node = restartOn(s.storage, { peers: [...peers], lostTail });
   flush(node, s.storage);
   return { node, storage: s.storage };
-}
-
-function voteFor(
-  node: RaftNode,
-  storage: MemoryStorage,
-  request: { term: number; lastTerm: number; lastIndex: number },
-): boolean | undefined {
-  node.step({
-    subject: node.subjects.vote,
-    reply: "$NRG.R.CAND",
-    frame: { kind: "voteRequest", request: { ...request, candidate: N3 } },
-  });
-  const votes = flush(node, storage).flatMap((r) => frames(r.messages, "voteResponse"));
-  return votes[0]?.response.granted;
 }
 
 describe("lost tail: synced records the store no longer has (WAL recovery.lostTail)", () => {
