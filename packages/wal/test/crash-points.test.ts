@@ -257,22 +257,32 @@ function explainable(o: Observed, scenario: Scenario, done: number): boolean {
   return false;
 }
 
-/** Disk mutations the scenario of `seed` makes when nothing fails. */
-async function mutationsOf(seed: number): Promise<number> {
-  const prng = new Prng(seed);
-  const scenario = generate(prng);
-  const probe = createFaultyDisk({ seed, sectorBytes: [8, 32, 512][prng.int(3)] as number });
-  await run(probe, scenario);
-  return probe.mutations;
-}
-
-/** One crash case; `at` fixes the power cut, otherwise the seed picks it. */
-async function crashCase(seed: number, crash: { reorder: boolean; at?: number }): Promise<void> {
+/**
+ * The scenario of `seed`, its sector size, and a probe run of it on a disk that never fails (how
+ * many mutations it makes). `prng` continues after those draws, for the case's own choices.
+ */
+async function probed(seed: number): Promise<{
+  prng: Prng;
+  scenario: Scenario;
+  sectorBytes: number;
+  probe: FaultyDisk;
+}> {
   const prng = new Prng(seed);
   const scenario = generate(prng);
   const sectorBytes = [8, 32, 512][prng.int(3)] as number;
   const probe = createFaultyDisk({ seed, sectorBytes });
   await run(probe, scenario);
+  return { prng, scenario, sectorBytes, probe };
+}
+
+/** Disk mutations the scenario of `seed` makes when nothing fails. */
+async function mutationsOf(seed: number): Promise<number> {
+  return (await probed(seed)).probe.mutations;
+}
+
+/** One crash case; `at` fixes the power cut, otherwise the seed picks it. */
+async function crashCase(seed: number, crash: { reorder: boolean; at?: number }): Promise<void> {
+  const { prng, scenario, sectorBytes, probe } = await probed(seed);
   const disk = createFaultyDisk({ seed, sectorBytes });
   const picked = prng.int(probe.mutations + 2);
   const cut = crash.at ?? picked;
@@ -316,11 +326,7 @@ async function crashCase(seed: number, crash: { reorder: boolean; at?: number })
  * the new append.
  */
 async function killCase(seed: number): Promise<void> {
-  const prng = new Prng(seed);
-  const scenario = generate(prng);
-  const sectorBytes = [8, 32, 512][prng.int(3)] as number;
-  const probe = createFaultyDisk({ seed, sectorBytes });
-  await run(probe, scenario);
+  const { prng, scenario, sectorBytes, probe } = await probed(seed);
   const disk = createFaultyDisk({ seed, sectorBytes });
   const cut = prng.int(probe.mutations + 2);
   disk.powerCutAfter(cut);
