@@ -28,6 +28,23 @@ async function consecutiveFreePorts(count: number): Promise<number> {
   throw new Error("no run of free ports found");
 }
 
+/** `launch` with the data in `dir` and 9 ports from `base` (routes, HTTP, NATS). */
+function launchAt(dir: string, base: number, lines: string[]) {
+  return launch(
+    [
+      "--data",
+      join(dir, "data"),
+      "--route-base",
+      String(base),
+      "--http-base",
+      String(base + 3),
+      "--client-base",
+      String(base + 6),
+    ],
+    lines,
+  );
+}
+
 function launch(args: readonly string[], lines: string[]) {
   const child = spawn(
     process.execPath,
@@ -70,19 +87,7 @@ describe("pnpm cluster (src/cluster.ts)", () => {
   it("starts 3 nodes, prints where they are and the leader, and stops them all on SIGINT", async () => {
     const base = await consecutiveFreePorts(9);
     const lines: string[] = [];
-    const child = launch(
-      [
-        "--data",
-        join(dir, "data"),
-        "--route-base",
-        String(base),
-        "--http-base",
-        String(base + 3),
-        "--client-base",
-        String(base + 6),
-      ],
-      lines,
-    );
+    const child = launchAt(dir, base, lines);
     children.push(child);
     const leaderLine = await waitFor(
       "the leader line",
@@ -132,19 +137,7 @@ describe("pnpm cluster (src/cluster.ts)", () => {
     await new Promise<void>((r) => blocker.listen(base + 4, "127.0.0.1", () => r()));
     try {
       const lines: string[] = [];
-      const child = launch(
-        [
-          "--data",
-          join(dir, "data"),
-          "--route-base",
-          String(base),
-          "--http-base",
-          String(base + 3),
-          "--client-base",
-          String(base + 6),
-        ],
-        lines,
-      );
+      const child = launchAt(dir, base, lines);
       children.push(child);
       expect(await waitForExit(child, 20_000)).toBe(2);
       expect(lines.join("\n")).toContain(`port ${base + 4} (n2 HTTP)`);
