@@ -47,17 +47,16 @@ export function initLostTail(node: RaftCore, end: { index: number; term: number 
 }
 
 /**
- * The lost tail still binds us: our log is not yet at least as up to date as the log we may have
- * acknowledged. Clears it once it no longer does (the leader re-sent the records, or entries of a
- * newer term replaced them: a leader of a newer term holds every committed entry, so what it did
- * not keep was never committed).
+ * The lost tail that still binds us, or `undefined`: it binds while our log is not yet at least as
+ * up to date as the log we may have acknowledged. Clears it once it no longer does (the leader
+ * re-sent the records, or entries of a newer term replaced them: a leader of a newer term holds
+ * every committed entry, so what it did not keep was never committed).
  */
-export function lostTailHolds(node: RaftCore): boolean {
+export function heldLostTail(node: RaftCore): { index: number; term: number } | undefined {
   const tail = node.lostTail;
-  if (tail === undefined) return false;
-  if (isAheadOfLog(node, tail)) return true;
+  if (tail === undefined || isAheadOfLog(node, tail)) return tail;
   node.lostTail = undefined;
-  return false;
+  return undefined;
 }
 
 function isAheadOfLog(node: RaftCore, end: { index: number; term: number }): boolean {

@@ -1,5 +1,5 @@
 import type { VoteRequest, VoteResponse } from "@raft/codec";
-import { hasUnknownTerm, isDamaged, lostTailHolds } from "./damage";
+import { hasUnknownTerm, heldLostTail, isDamaged } from "./damage";
 import { becomeLeader } from "./leader";
 import type { RaftCore } from "./node";
 import { RaftState } from "./types";
@@ -36,7 +36,7 @@ export function electionTimeout(node: RaftCore): void {
   }
   // Damaged records must be repaired, and a lost tail re-sent, before we could serve as leader
   // (damage.ts).
-  if (isDamaged(node) || lostTailHolds(node)) {
+  if (isDamaged(node) || heldLostTail(node) !== undefined) {
     node.resetElectionTimer();
     return;
   }
@@ -127,10 +127,9 @@ function touch(node: RaftCore, peer: string): void {
  * while a lost tail binds us, against the log we may have acknowledged (damage.ts).
  */
 function candidateUpToDate(node: RaftCore, vr: VoteRequest): boolean {
+  const tail = heldLostTail(node);
   const { lastTerm, lastIndex } =
-    lostTailHolds(node) && node.lostTail !== undefined
-      ? { lastTerm: node.lostTail.term, lastIndex: node.lostTail.index }
-      : node.log;
+    tail === undefined ? node.log : { lastTerm: tail.term, lastIndex: tail.index };
   return vr.lastTerm > lastTerm || (vr.lastTerm === lastTerm && vr.lastIndex >= lastIndex);
 }
 

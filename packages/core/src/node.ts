@@ -16,7 +16,7 @@ import { collectCommitted, recoverCommit } from "./apply";
 import { drainAndReplaySnapshot, leaderOverrun, pauseApply, resumeApply } from "./apply-control";
 import { type Checkpoint, createCheckpoint } from "./checkpoint";
 import { type ResolvedTiming, resolveTiming } from "./config";
-import { forgetDamageAbove, initDamage, initLostTail, lostTailHolds } from "./damage";
+import { forgetDamageAbove, heldLostTail, initDamage, initLostTail } from "./damage";
 import { electionTimeout, processVoteResponse } from "./election";
 import { RaftCoreError } from "./errors";
 import { hasQuorum, isCurrent, peerInfos } from "./health";
@@ -202,7 +202,7 @@ export class RaftCore implements RaftNode {
 
   /** Damaged records not repaired yet: index → term (undefined when unknown). */
   readonly damage: Map<number, number | undefined> = new Map();
-  /** The end of a log we may have acknowledged that the store lost (damage.ts `lostTailHolds`). */
+  /** The end of a log we may have acknowledged that the store lost (damage.ts `heldLostTail`). */
   lostTail: { index: number; term: number } | undefined = undefined;
 
   // Follower state.
@@ -785,8 +785,8 @@ export class RaftCore implements RaftNode {
   }
 
   localDamage(): LocalDamage {
-    lostTailHolds(this);
-    return { damaged: [...this.damage.keys()].sort((a, b) => a - b), lostTail: this.lostTail };
+    const lostTail = heldLostTail(this);
+    return { damaged: [...this.damage.keys()].sort((a, b) => a - b), lostTail };
   }
 
   stats(): RaftStats {
